@@ -1,0 +1,143 @@
+import type { ErrorCode } from '@stampede/contract';
+
+/**
+ * One error hierarchy for the whole API. Services throw these; the single error handler maps
+ * `code` to the HTTP status of API.md and never shows a 5xx's internals to the client.
+ */
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  validation_failed: 400,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  email_taken: 409,
+  invalid_credentials: 401,
+  rate_limited: 429,
+  product_not_found: 404,
+  order_not_found: 404,
+  sale_not_started: 409,
+  sale_ended: 409,
+  purchase_limit_exceeded: 409,
+  insufficient_stock: 409,
+  stock_conflict: 409,
+  idempotency_key_reused: 422,
+  idempotency_in_flight: 409,
+  invalid_order_state: 409,
+  sku_taken: 409,
+  stock_unavailable: 503,
+  service_unavailable: 503,
+  internal_error: 500,
+};
+
+export type ErrorDetails = Record<string, unknown>;
+
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly status: number;
+  /** Seconds the client should wait before trying again (sent as `Retry-After`). */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetails,
+    options?: { retryAfterSeconds?: number; cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.status = STATUS_BY_CODE[code];
+    this.retryAfterSeconds = options?.retryAfterSeconds;
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(fields: { path: string; message: string }[], message = 'The request is not valid.') {
+    super('validation_failed', message, { fields });
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Sign in to continue.') {
+    super('unauthorized', message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'You are not allowed to do this.') {
+    super('forbidden', message);
+  }
+}
+
+export class RateLimitedError extends AppError {
+  constructor(retryAfterMs: number, message = 'Too many attempts; wait a moment and try again.') {
+    super(
+      'rate_limited',
+      message,
+      { retry_after_ms: retryAfterMs },
+      { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) },
+    );
+  }
+}
+
+export class ProductNotFoundError extends AppError {
+  constructor(productId: number) {
+    super('product_not_found', `Product ${productId} does not exist.`, { product_id: productId });
+  }
+}
+
+export class OrderNotFoundError extends AppError {
+  constructor(orderId: number) {
+    super('order_not_found', `Order ${orderId} does not exist.`, { order_id: orderId });
+  }
+}
+
+export class InsufficientStockError extends AppError {
+  constructor(readonly productId: number, requested: number, available: number) {
+    super(
+      'insufficient_stock',
+      available === 0 ? 'Sold out.' : `Only ${available} left of product ${productId}.`,
+      { product_id: productId, requested, available },
+    );
+  }
+}
+
+export class PurchaseLimitError extends AppError {
+  constructor(productId: number, limit: number, alreadyBought: number) {
+    super(
+      'purchase_limit_exceeded',
+      `You can buy at most ${limit} of product ${productId}.`,
+      { product_id: productId, max_per_user: limit, already_ordered: alreadyBought },
+    );
+  }
+}
+
+export class StockConflictError extends AppError {
+  constructor(cause?: unknown) {
+    super(
+      'stock_conflict',
+      'The stock was too busy to take your order; it is safe to try again.',
+      undefined,
+      { cause },
+    );
+  }
+}
+
+export class StockUnavailableError extends AppError {
+  constructor(cause?: unknown) {
+    super(
+      'stock_unavailable',
+      'Orders are paused for a moment; try again shortly.',
+      undefined,
+      { retryAfterSeconds: 2, cause },
+    );
+  }
+}
+
+export class InvalidOrderStateError extends AppError {
+  constructor(orderId: number, status: string, action: string) {
+    super('invalid_order_state', `Order ${orderId} is ${status} and cannot be ${action}.`, {
+      order_id: orderId,
+      status,
+    });
+  }
+}

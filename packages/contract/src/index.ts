@@ -1,0 +1,6 @@
+export * from './common.ts';
+export * from './errors.ts';
+export * from './auth.ts';
+export * from './products.ts';
+export * from './orders.ts';
+export * from './ops.ts';

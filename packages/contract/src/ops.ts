@@ -1,0 +1,12 @@
+import { z } from 'zod';
+
+export const Health = z.object({ status: z.literal('ok') });
+export type Health = z.infer<typeof Health>;
+
+export const CheckState = z.enum(['ok', 'down']);
+
+export const Readiness = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  checks: z.object({ database: CheckState, stock_cache: CheckState }),
+});
+export type Readiness = z.infer<typeof Readiness>;

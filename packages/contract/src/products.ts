@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { Currency, Id, PageQuery, Timestamp, pageOf, queryInt } from './common.ts';
+
+export const Sale = z.object({
+  starts_at: Timestamp,
+  ends_at: Timestamp.nullable(),
+  max_per_user: z.int().nullable(),
+});
+export type Sale = z.infer<typeof Sale>;
+
+export const Product = z.object({
+  id: z.int(),
+  sku: z.string(),
+  name: z.string(),
+  description: z.string(),
+  image_url: z.string().nullable(),
+  price_cents: z.int(),
+  currency: z.string(),
+  is_active: z.boolean(),
+  /** Units on sale right now (during a sale, the gate's live counter). */
+  available: z.int(),
+  sale: Sale.nullable(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type Product = z.infer<typeof Product>;
+
+export const ProductListQuery = PageQuery.extend({
+  search: z.string().trim().max(100).optional(),
+});
+export type ProductListQuery = z.infer<typeof ProductListQuery>;
+
+export const ProductList = pageOf(Product).extend({ server_now: Timestamp });
+export type ProductList = z.infer<typeof ProductList>;
+
+export const StockLevel = z.object({
+  product_id: z.int(),
+  available: z.int(),
+  server_now: Timestamp,
+});
+export type StockLevel = z.infer<typeof StockLevel>;
+
+// ---- admin ----
+
+export const SaleInput = z
+  .strictObject({
+    starts_at: Timestamp,
+    ends_at: Timestamp.nullable().optional(),
+    max_per_user: z.int().min(1).max(1_000_000).nullable().optional(),
+  })
+  .refine((sale) => !sale.ends_at || Date.parse(sale.ends_at) > Date.parse(sale.starts_at), {
+    message: 'ends_at must be after starts_at',
+    path: ['ends_at'],
+  });
+export type SaleInput = z.infer<typeof SaleInput>;
+
+export const Sku = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore only');
+
+export const StockQuantity = z.int().min(0).max(10_000_000);
+
+const productFields = {
+  sku: Sku,
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(5000),
+  image_url: z
+    .string()
+    .max(2048)
+    .refine((url) => /^(https?:\/\/|\/)/.test(url), 'must be an http(s) URL or a path')
+    .nullable(),
+  price_cents: z.int().min(0).max(100_000_000),
+  currency: Currency,
+  is_active: z.boolean(),
+  sale: SaleInput.nullable(),
+};
+
+export const CreateProductInput = z.strictObject({
+  sku: productFields.sku,
+  name: productFields.name,
+  description: productFields.description.optional(),
+  image_url: productFields.image_url.optional(),
+  price_cents: productFields.price_cents,
+  currency: productFields.currency.optional(),
+  is_active: productFields.is_active.optional(),
+  stock: StockQuantity,
+  sale: productFields.sale.optional(),
+});
+export type CreateProductInput = z.infer<typeof CreateProductInput>;
+
+export const UpdateProductInput = z
+  .strictObject({
+    sku: productFields.sku.optional(),
+    name: productFields.name.optional(),
+    description: productFields.description.optional(),
+    image_url: productFields.image_url.optional(),
+    price_cents: productFields.price_cents.optional(),
+    currency: productFields.currency.optional(),
+    is_active: productFields.is_active.optional(),
+    sale: productFields.sale.optional(),
+  })
+  .refine((input) => Object.keys(input).length > 0, { message: 'at least one field to change' });
+export type UpdateProductInput = z.infer<typeof UpdateProductInput>;
+
+export const SetStockInput = z.strictObject({ quantity: StockQuantity });
+export type SetStockInput = z.infer<typeof SetStockInput>;
+
+export const StockSet = z.object({ product_id: z.int(), available: z.int() });
+export type StockSet = z.infer<typeof StockSet>;
+
+export const LowStockQuery = z.strictObject({
+  threshold: queryInt(0, 10_000_000).default(10),
+});
+export type LowStockQuery = z.infer<typeof LowStockQuery>;
+
+export const LowStockList = z.object({ items: z.array(Product) });
+export type LowStockList = z.infer<typeof LowStockList>;
+
+export const SyncStockInput = z.strictObject({
+  product_ids: z.array(Id).min(1).max(1000).optional(),
+});
+export type SyncStockInput = z.infer<typeof SyncStockInput>;
+
+export const SyncStockResult = z.object({
+  /** Products whose gate was set from the database. */
+  synced: z.int(),
+  /** Units of difference the sync found and corrected, summed over products. */
+  drift: z.int(),
+});
+export type SyncStockResult = z.infer<typeof SyncStockResult>;
