@@ -30,7 +30,8 @@ export function createDatabase(options: {
     idleTimeoutMillis: 30_000,
     // A hot row must never hold a request forever: lock waits and statements are bounded,
     // and a transaction abandoned by a crashed request is cut off by the server.
-    options: '-c lock_timeout=2000 -c statement_timeout=15000 -c idle_in_transaction_session_timeout=30000',
+    options:
+      '-c lock_timeout=2000 -c statement_timeout=15000 -c idle_in_transaction_session_timeout=30000',
   });
   // An idle client losing its connection emits here; without a listener the process would die.
   pool.on('error', (error) => {

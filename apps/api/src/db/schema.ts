@@ -160,7 +160,12 @@ export const idempotencyKeys = pgTable(
   ],
 );
 
-export const stockChangeCause = pgEnum('stock_change_cause', ['order', 'cancel', 'expiry', 'admin']);
+export const stockChangeCause = pgEnum('stock_change_cause', [
+  'order',
+  'cancel',
+  'expiry',
+  'admin',
+]);
 
 /** Every change of `stock.available`, with its cause. Sum of deltas == current available. */
 export const stockLedger = pgTable(

@@ -92,7 +92,11 @@ export class OrderNotFoundError extends AppError {
 }
 
 export class InsufficientStockError extends AppError {
-  constructor(readonly productId: number, requested: number, available: number) {
+  constructor(
+    readonly productId: number,
+    requested: number,
+    available: number,
+  ) {
     super(
       'insufficient_stock',
       available === 0 ? 'Sold out.' : `Only ${available} left of product ${productId}.`,
@@ -103,11 +107,11 @@ export class InsufficientStockError extends AppError {
 
 export class PurchaseLimitError extends AppError {
   constructor(productId: number, limit: number, alreadyBought: number) {
-    super(
-      'purchase_limit_exceeded',
-      `You can buy at most ${limit} of product ${productId}.`,
-      { product_id: productId, max_per_user: limit, already_ordered: alreadyBought },
-    );
+    super('purchase_limit_exceeded', `You can buy at most ${limit} of product ${productId}.`, {
+      product_id: productId,
+      max_per_user: limit,
+      already_ordered: alreadyBought,
+    });
   }
 }
 
@@ -124,12 +128,10 @@ export class StockConflictError extends AppError {
 
 export class StockUnavailableError extends AppError {
   constructor(cause?: unknown) {
-    super(
-      'stock_unavailable',
-      'Orders are paused for a moment; try again shortly.',
-      undefined,
-      { retryAfterSeconds: 2, cause },
-    );
+    super('stock_unavailable', 'Orders are paused for a moment; try again shortly.', undefined, {
+      retryAfterSeconds: 2,
+      cause,
+    });
   }
 }
 

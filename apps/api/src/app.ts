@@ -1,0 +1,98 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { AppContext } from './context.ts';
+import { registerErrorHandling, sendError } from './http/error-handler.ts';
+import { requestIdOf } from './http/request-id.ts';
+import { DEFAULT_WEB_DIST, registerWeb } from './http/web.ts';
+import { authPlugin } from './modules/auth/plugin.ts';
+import { authRoutes } from './modules/auth/routes.ts';
+import { adminRoutes } from './modules/admin/routes.ts';
+import { opsRoutes } from './modules/ops/routes.ts';
+import { orderRoutes } from './modules/orders/routes.ts';
+import { productRoutes } from './modules/products/routes.ts';
+import { registerHttpMetrics } from './observability/http-metrics.ts';
+import { registerErrorRateWatcher } from './observability/error-rate-watcher.ts';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** The whole HTTP application over a started runtime. Never listens: `server.ts` does. */
+export async function buildApp({ ctx }: { ctx: AppContext }): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    // One line per answered request is logged below (when REQUEST_LOG is on), not two.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    genReqId: requestIdOf,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Bodies carrying __proto__ or constructor.prototype are refused, not cleaned.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  if (ctx.config.requestLog) {
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.info(
+        {
+          method: request.method,
+          url: request.url,
+          statusCode: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+        },
+        'request answered',
+      );
+      done();
+    });
+  }
+  if (ctx.config.metrics) registerHttpMetrics(app, ctx.metrics);
+  registerErrorRateWatcher(app, ctx);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Stampede API',
+        version: '1.0.0',
+        description: 'The HTTP contract of the Stampede flash-sale shop (API.md).',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(authPlugin, { ctx });
+  await app.register(opsRoutes, { ctx });
+  await app.register(authRoutes, { ctx, prefix: '/api/auth' });
+  await app.register(productRoutes, { ctx, prefix: '/api/products' });
+  await app.register(orderRoutes, { ctx, prefix: '/api/orders' });
+  await app.register(adminRoutes, { ctx, prefix: '/api/admin' });
+
+  const pageFallback = await registerWeb(app, ctx.config.webDistDir ?? DEFAULT_WEB_DIST);
+  app.setNotFoundHandler(
+    (request, reply) =>
+      pageFallback?.(request, reply) ??
+      sendError(reply, 404, {
+        error: { code: 'not_found', message: `No route for ${request.method} ${request.url}.` },
+      }),
+  );
+  return app;
+}

@@ -1,0 +1,113 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import type { ErrorBody } from '@stampede/contract';
+import { AppError } from '../lib/errors.ts';
+
+/**
+ * The one place where errors become answers. Every answer has API.md's error body; a 5xx is
+ * logged with the request id and its internals never reach the client.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const answer = toAnswer(error);
+    if (answer.status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+    } else if (!(error instanceof AppError)) {
+      request.log.info({ code: answer.body.error.code, reason: error.message }, 'request refused');
+    }
+    return sendError(reply, answer.status, answer.body, answer.retryAfterSeconds);
+  });
+}
+
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  body: ErrorBody,
+  retryAfterSeconds?: number,
+): FastifyReply {
+  if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
+  // Error bodies skip the route's response schema: they are shaped here, not by the route.
+  return reply
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .serializer(JSON.stringify)
+    .send(body);
+}
+
+interface Answer {
+  status: number;
+  body: ErrorBody;
+  retryAfterSeconds?: number;
+}
+
+function toAnswer(error: FastifyError): Answer {
+  if (error instanceof AppError) {
+    return {
+      status: error.status,
+      body: {
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.details ? { details: error.details } : {}),
+        },
+      },
+      retryAfterSeconds: error.retryAfterSeconds,
+    };
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = (error as { validationContext?: string }).validationContext ?? 'body';
+    const fields = error.validation.map((issue) => ({
+      path: `${where}${issue.instancePath.replaceAll('/', '.')}`.replace(/\.$/, ''),
+      message: issue.message ?? 'is not valid',
+    }));
+    return validationFailed(fields);
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return {
+        status: 413,
+        body: { error: { code: 'payload_too_large', message: 'The request body is too large.' } },
+      };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {
+        status: 415,
+        body: {
+          error: {
+            code: 'unsupported_media_type',
+            message: 'Send the body as application/json.',
+          },
+        },
+      };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return validationFailed([{ path: 'body', message: 'is empty' }]);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return validationFailed([{ path: 'body', message: 'length does not match Content-Length' }]);
+  }
+  // Malformed JSON and bodies carrying __proto__ or constructor.prototype keys (refused by the
+  // parser) arrive as plain 400s.
+  if (error.statusCode === 400 || error instanceof SyntaxError) {
+    return validationFailed(
+      [{ path: 'body', message: error.message }],
+      'The body is not valid JSON.',
+    );
+  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return validationFailed([{ path: 'request', message: error.message }]);
+  }
+  return {
+    status: 500,
+    body: { error: { code: 'internal_error', message: 'Something went wrong on our side.' } },
+  };
+}
+
+function validationFailed(
+  fields: { path: string; message: string }[],
+  message = 'The request is not valid.',
+): Answer {
+  return {
+    status: 400,
+    body: { error: { code: 'validation_failed', message, details: { fields } } },
+  };
+}
+
+export type { FastifyRequest };

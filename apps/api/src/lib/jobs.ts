@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+
+export interface Job {
+  stop(): Promise<void>;
+}
+
+/**
+ * Run `work` every `intervalMs`, never two runs at once; a failing run is logged and the next
+ * one comes on schedule. `stop` waits for a running run to finish.
+ */
+export function every(
+  name: string,
+  intervalMs: number,
+  work: () => Promise<unknown>,
+  logger: Logger,
+): Job {
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const timer = setInterval(() => {
+    if (running || stopped) return;
+    running = work()
+      .then(() => undefined)
+      .catch((error: unknown) => logger.error({ err: error, job: name }, 'background job failed'))
+      .finally(() => (running = undefined));
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

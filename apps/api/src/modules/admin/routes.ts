@@ -1,0 +1,150 @@
+import {
+  AdminOrderList,
+  AdminOrderListQuery,
+  CreateProductInput,
+  ErrorBody,
+  IdParams,
+  LowStockList,
+  LowStockQuery,
+  Product,
+  SetStockInput,
+  StockSet,
+  SyncStockInput,
+  SyncStockResult,
+  UpdateProductInput,
+} from '@stampede/contract';
+import { typed, type RoutesPlugin } from '../../http/route-types.ts';
+import { toAdminOrderResponse } from '../orders/responses.ts';
+import { listAllOrders } from '../orders/selectors.ts';
+import { toProductResponse } from '../products/responses.ts';
+import { getLowStockProducts } from '../products/selectors.ts';
+import { createProduct, updateProduct } from '../products/services.ts';
+import { bulkSyncStockToRedis, setStock } from '../stock/services.ts';
+
+const security = [{ bearerAuth: [] }];
+const denied = { 401: ErrorBody, 403: ErrorBody };
+
+/** The operator's endpoints. The admin role is checked in the database on every request. */
+export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
+  const r = typed(app);
+  app.addHook('onRequest', app.requireAdmin);
+
+  r.post(
+    '/products',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Create a product with its stock and sale',
+        security,
+        body: CreateProductInput,
+        response: { 201: Product, 400: ErrorBody, ...denied, 409: ErrorBody },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(toProductResponse(await createProduct({ ctx, input: request.body }))),
+  );
+
+  r.patch(
+    '/products/:id',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Change any product field but its stock',
+        security,
+        params: IdParams,
+        body: UpdateProductInput,
+        response: { 200: Product, 400: ErrorBody, ...denied, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (request) =>
+      toProductResponse(
+        await updateProduct({
+          ctx,
+          input: { productId: request.params.id, changes: request.body },
+        }),
+      ),
+  );
+
+  r.put(
+    '/products/:id/stock',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Set the units available',
+        security,
+        params: IdParams,
+        body: SetStockInput,
+        response: { 200: StockSet, 400: ErrorBody, ...denied, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const result = await setStock({
+        ctx,
+        input: { productId: request.params.id, quantity: request.body.quantity },
+      });
+      return { product_id: result.productId, available: result.available };
+    },
+  );
+
+  r.get(
+    '/products/low-stock',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Active products at or below a stock threshold',
+        security,
+        querystring: LowStockQuery,
+        response: { 200: LowStockList, 400: ErrorBody, ...denied },
+      },
+    },
+    async (request) => ({
+      items: (await getLowStockProducts({ ctx, threshold: request.query.threshold })).map(
+        toProductResponse,
+      ),
+    }),
+  );
+
+  r.post(
+    '/stock/sync',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Set the stock cache from the database',
+        security,
+        body: SyncStockInput.optional(),
+        response: { 200: SyncStockResult, 400: ErrorBody, ...denied },
+      },
+    },
+    async (request) => {
+      const productIds = request.body?.product_ids;
+      return bulkSyncStockToRedis({
+        ctx,
+        trigger: 'on_demand',
+        ...(productIds ? { productIds } : {}),
+      });
+    },
+  );
+
+  r.get(
+    '/orders',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Every order, newest first',
+        security,
+        querystring: AdminOrderListQuery,
+        response: { 200: AdminOrderList, 400: ErrorBody, ...denied },
+      },
+    },
+    async (request) => {
+      const { page, page_size, status } = request.query;
+      const { items, total } = await listAllOrders({
+        db: ctx.db,
+        page,
+        pageSize: page_size,
+        ...(status ? { status } : {}),
+      });
+      return { items: items.map(toAdminOrderResponse), page, page_size, total };
+    },
+  );
+};

@@ -1,0 +1,63 @@
+import { AuthSession, ErrorBody, LoginInput, MeResponse, RegisterInput } from '@stampede/contract';
+import { typed, type RoutesPlugin } from '../../http/route-types.ts';
+import { UnauthorizedError } from '../../lib/errors.ts';
+import { principalOf } from './plugin.ts';
+import { getUserById, toUser } from './selectors.ts';
+import { loginUser, registerUser, type Session } from './services.ts';
+
+function toSession(session: Session) {
+  return {
+    user: toUser(session.user),
+    access_token: session.accessToken,
+    expires_in: session.expiresIn,
+  };
+}
+
+export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
+  const r = typed(app);
+
+  r.post(
+    '/register',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Create a customer account',
+        body: RegisterInput,
+        response: { 201: AuthSession, 400: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(toSession(await registerUser({ ctx, input: request.body }))),
+  );
+
+  r.post(
+    '/login',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign in',
+        body: LoginInput,
+        response: { 200: AuthSession, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
+      },
+    },
+    async (request) => toSession(await loginUser({ ctx, input: request.body })),
+  );
+
+  r.get(
+    '/me',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['auth'],
+        summary: 'The signed-in user',
+        security: [{ bearerAuth: [] }],
+        response: { 200: MeResponse, 401: ErrorBody },
+      },
+    },
+    async (request) => {
+      const user = await getUserById({ db: ctx.db, userId: principalOf(request).userId });
+      if (!user) throw new UnauthorizedError('This account no longer exists.');
+      return { user: toUser(user) };
+    },
+  );
+};

@@ -1,0 +1,97 @@
+import { eq, sql } from 'drizzle-orm';
+import type { AppContext } from '../../context.ts';
+import { users } from '../../db/schema.ts';
+import { AppError } from '../../lib/errors.ts';
+import { isUniqueViolation } from '../../lib/pg-errors.ts';
+import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
+import { getUserByEmail, type UserRow } from './selectors.ts';
+
+export interface Session {
+  readonly user: UserRow;
+  readonly accessToken: string;
+  readonly expiresIn: number;
+}
+
+function sessionFor(ctx: AppContext, user: UserRow): Session {
+  return {
+    user,
+    accessToken: ctx.tokens.issue({ userId: user.id, role: user.role }),
+    expiresIn: ctx.tokens.ttlSeconds,
+  };
+}
+
+/** A new customer account, signed in. */
+export async function registerUser({
+  ctx,
+  input,
+}: {
+  ctx: AppContext;
+  input: { email: string; password: string; name: string };
+}): Promise<Session> {
+  const passwordHash = await hashPassword(input.password);
+  try {
+    const [user] = await ctx.db
+      .insert(users)
+      .values({
+        email: input.email.toLowerCase(),
+        name: input.name,
+        passwordHash,
+        role: 'customer',
+      })
+      .returning();
+    return sessionFor(ctx, user!);
+  } catch (error) {
+    if (isUniqueViolation(error, 'users_email_key')) {
+      throw new AppError('email_taken', 'An account with this email already exists.');
+    }
+    throw error;
+  }
+}
+
+/**
+ * Sign in. An unknown email costs the same hash verification as a wrong password and gets the
+ * same answer, so neither the words nor the timing tell which accounts exist.
+ */
+export async function loginUser({
+  ctx,
+  input,
+}: {
+  ctx: AppContext;
+  input: { email: string; password: string };
+}): Promise<Session> {
+  const user = await getUserByEmail({ db: ctx.db, email: input.email });
+  const valid = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
+  if (!user || !valid) {
+    throw new AppError('invalid_credentials', 'The email or password is not right.');
+  }
+  return sessionFor(ctx, user);
+}
+
+/** The bootstrap admin: created, or brought up to date (password, role) at every start. */
+export async function ensureAdmin({
+  ctx,
+  input,
+}: {
+  ctx: AppContext;
+  input: { email: string; password: string; name?: string };
+}): Promise<{ created: boolean; userId: number }> {
+  const passwordHash = await hashPassword(input.password);
+  const existing = await getUserByEmail({ db: ctx.db, email: input.email });
+  if (existing) {
+    await ctx.db
+      .update(users)
+      .set({ passwordHash, role: 'admin', updatedAt: sql`now()` })
+      .where(eq(users.id, existing.id));
+    return { created: false, userId: existing.id };
+  }
+  const [user] = await ctx.db
+    .insert(users)
+    .values({
+      email: input.email.toLowerCase(),
+      name: input.name ?? 'Administrator',
+      passwordHash,
+      role: 'admin',
+    })
+    .returning({ id: users.id });
+  return { created: true, userId: user!.id };
+}

@@ -1,0 +1,135 @@
+import { sql } from 'drizzle-orm';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/client.ts';
+import type { StockGate, StoredAnswer } from '../stock/gate/types.ts';
+
+export interface RefusalRecord {
+  readonly userId: number;
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/**
+ * Idempotency answers kept in PostgreSQL for 24 hours. A created order's record is written in
+ * the order's own transaction. A refusal (sold out, over the cap, ...) is answered from the gate
+ * at once and written here in batches a moment later, so a sell-out storm costs the database a
+ * handful of inserts, not one per buyer. After the cache loses its data, `warm` reloads them.
+ */
+export class IdempotencyLog {
+  private buffer: RefusalRecord[] = [];
+  private flushing: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly options: {
+      readonly pool: Pool;
+      readonly db: Db;
+      readonly logger: Logger;
+      readonly ttlSeconds: number;
+      readonly flushIntervalMs: number;
+    },
+  ) {
+    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  record(refusal: RefusalRecord): void {
+    this.buffer.push(refusal);
+    if (this.buffer.length >= 500) void this.flush();
+  }
+
+  /** Write what is buffered. Safe to call at any time; calls do not overlap. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.buffer.length === 0) return;
+    const rows = this.buffer;
+    this.buffer = [];
+    this.flushing = this.write(rows).finally(() => (this.flushing = undefined));
+    await this.flushing;
+  }
+
+  private async write(rows: RefusalRecord[]): Promise<void> {
+    try {
+      await this.options.pool.query({
+        name: 'idempotency-insert-refusals',
+        text: `INSERT INTO idempotency_keys (user_id, key, fingerprint, status_code, response_body, expires_at)
+               SELECT u.user_id, u.key, u.fingerprint, u.status_code, u.body, now() + make_interval(secs => $6)
+               FROM unnest($1::int[], $2::text[], $3::text[], $4::smallint[], $5::jsonb[])
+                    AS u(user_id, key, fingerprint, status_code, body)
+               ON CONFLICT (user_id, key) DO NOTHING`,
+        values: [
+          rows.map((r) => r.userId),
+          rows.map((r) => r.key),
+          rows.map((r) => r.fingerprint),
+          rows.map((r) => r.status),
+          rows.map((r) => JSON.stringify(r.body)),
+          this.options.ttlSeconds,
+        ],
+      });
+    } catch (error) {
+      // Losing these only means a replay is decided again; it can never make a second order.
+      this.options.logger.warn(
+        { err: error, count: rows.length },
+        'idempotency records not written',
+      );
+    }
+  }
+
+  /** Reload every unexpired answer into the gate (after it lost its data, or at start-up). */
+  async warm(gate: StockGate): Promise<number> {
+    await this.flush();
+    let after = { userId: 0, key: '' };
+    let loaded = 0;
+    for (;;) {
+      const page = await this.options.db.execute<{
+        user_id: number;
+        key: string;
+        fingerprint: string;
+        status_code: number;
+        response_body: unknown;
+        order_id: number | null;
+        ttl_ms: number;
+      }>(sql`
+        SELECT user_id, key, fingerprint, status_code, response_body, order_id,
+               (EXTRACT(EPOCH FROM expires_at - now()) * 1000)::bigint AS ttl_ms
+        FROM idempotency_keys
+        WHERE expires_at > now() AND (user_id, key) > (${after.userId}, ${after.key})
+        ORDER BY user_id, key LIMIT 5000`);
+      if (page.rows.length === 0) return loaded;
+      await gate.rememberMany(
+        page.rows.map((row) => {
+          const answer: StoredAnswer =
+            row.order_id !== null
+              ? { status: row.status_code, orderId: row.order_id }
+              : { status: row.status_code, body: row.response_body };
+          return {
+            userId: row.user_id,
+            key: row.key,
+            fingerprint: row.fingerprint,
+            answer,
+            ttlMs: Number(row.ttl_ms),
+          };
+        }),
+      );
+      loaded += page.rows.length;
+      const last = page.rows.at(-1)!;
+      after = { userId: last.user_id, key: last.key };
+    }
+  }
+
+  /** Drop records past their 24 hours. */
+  async purgeExpired(): Promise<number> {
+    const result = await this.options.db.execute(
+      sql`DELETE FROM idempotency_keys WHERE expires_at <= now()`,
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}

@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import {
+  ErrorBody,
+  IdempotencyKey,
+  IdParams,
+  Order,
+  OrderList,
+  OrderListQuery,
+  PlaceOrderInput,
+} from '@stampede/contract';
+import { typed, type RoutesPlugin } from '../../http/route-types.ts';
+import { OrderNotFoundError } from '../../lib/errors.ts';
+import { principalOf } from '../auth/plugin.ts';
+import { toOrderResponse } from './responses.ts';
+import { listOrdersForUser, getOrderForUser } from './selectors.ts';
+import { cancelOrder, payOrder, placeOrder } from './services.ts';
+
+const PlaceOrderHeaders = z.looseObject({ 'idempotency-key': IdempotencyKey.optional() });
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+const security = [{ bearerAuth: [] }];
+
+/** The caller's orders. Someone else's order is answered 404, for every verb. */
+export const orderRoutes: RoutesPlugin = async (app, { ctx }) => {
+  const r = typed(app);
+  // Authentication comes first, before the body is even read: an anonymous caller learns
+  // nothing about validation.
+  app.addHook('onRequest', app.authenticate);
+
+  r.post(
+    '/',
+    {
+      schema: {
+        tags: ['orders'],
+        summary: 'Place an order',
+        security,
+        headers: PlaceOrderHeaders,
+        body: PlaceOrderInput,
+        response: {
+          201: Order,
+          ...errors,
+          422: ErrorBody,
+          429: ErrorBody,
+          503: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { userId } = principalOf(request);
+      const key = request.headers['idempotency-key'];
+      const result = await placeOrder({
+        ctx,
+        input: { userId, items: request.body.items, ...(key ? { idempotencyKey: key } : {}) },
+      });
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(toOrderResponse(result.order));
+    },
+  );
+
+  r.get(
+    '/',
+    {
+      schema: {
+        tags: ['orders'],
+        summary: "The caller's orders, newest first",
+        security,
+        querystring: OrderListQuery,
+        response: { 200: OrderList, 400: ErrorBody, 401: ErrorBody },
+      },
+    },
+    async (request) => {
+      const { page, page_size } = request.query;
+      const { items, total } = await listOrdersForUser({
+        db: ctx.db,
+        userId: principalOf(request).userId,
+        page,
+        pageSize: page_size,
+      });
+      return { items: items.map(toOrderResponse), page, page_size, total };
+    },
+  );
+
+  r.get(
+    '/:id',
+    {
+      schema: {
+        tags: ['orders'],
+        summary: 'One of the caller’s orders',
+        security,
+        params: IdParams,
+        response: { 200: Order, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const order = await getOrderForUser({
+        db: ctx.db,
+        orderId: request.params.id,
+        userId: principalOf(request).userId,
+      });
+      if (!order) throw new OrderNotFoundError(request.params.id);
+      return toOrderResponse(order);
+    },
+  );
+
+  r.post(
+    '/:id/pay',
+    {
+      schema: {
+        tags: ['orders'],
+        summary: 'Pay an order before its deadline',
+        security,
+        params: IdParams,
+        response: { 200: Order, ...errors },
+      },
+    },
+    async (request) =>
+      toOrderResponse(
+        await payOrder({
+          ctx,
+          input: { userId: principalOf(request).userId, orderId: request.params.id },
+        }),
+      ),
+  );
+
+  r.post(
+    '/:id/cancel',
+    {
+      schema: {
+        tags: ['orders'],
+        summary: 'Cancel an order; its stock goes back on sale',
+        security,
+        params: IdParams,
+        response: { 200: Order, ...errors },
+      },
+    },
+    async (request) =>
+      toOrderResponse(
+        await cancelOrder({
+          ctx,
+          input: { userId: principalOf(request).userId, orderId: request.params.id },
+        }),
+      ),
+  );
+};

@@ -1,0 +1,362 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { OrderLineInput } from '@stampede/contract';
+import type { AppContext } from '../../context.ts';
+import { withTransaction } from '../../db/transaction.ts';
+import {
+  AppError,
+  InsufficientStockError,
+  InvalidOrderStateError,
+  OrderNotFoundError,
+  ProductNotFoundError,
+  PurchaseLimitError,
+  RateLimitedError,
+  StockConflictError,
+  StockUnavailableError,
+  ValidationError,
+} from '../../lib/errors.ts';
+import type { OrderOutcome } from '../../observability/metrics.ts';
+import type { CatalogProduct } from '../products/catalog.ts';
+import type { GateLine } from '../stock/gate/types.ts';
+import { DuplicateOrderError } from '../stock/order-writer.ts';
+import { creditGate, decreaseStock, gateCall, restoreStock } from '../stock/services.ts';
+import { getOrderByIdempotencyKey, getOrderForUser } from './selectors.ts';
+import { statusesThatCanBecome } from './state-machine.ts';
+import type { OrderRecord } from './types.ts';
+
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+/** An in-flight marker outlives any request; after a crash the key frees itself. */
+const IN_FLIGHT_TTL_MS = 60_000;
+
+export interface PlaceOrderResult {
+  readonly order: OrderRecord;
+  /** True when this is an earlier answer returned again for the same Idempotency-Key. */
+  readonly replayed: boolean;
+}
+
+/**
+ * Place an order, with the checks of API.md in their order: idempotent replay, rate limit,
+ * product and sale window, then the stock (cap, availability) through `decreaseStock`.
+ */
+export async function placeOrder({
+  ctx,
+  input,
+}: {
+  ctx: AppContext;
+  input: { userId: number; items: readonly OrderLineInput[]; idempotencyKey?: string };
+}): Promise<PlaceOrderResult> {
+  const { userId, idempotencyKey } = input;
+  const fingerprint = idempotencyKey === undefined ? undefined : fingerprintOf(input.items);
+  const keyed = idempotencyKey !== undefined && fingerprint !== undefined;
+
+  const admission = await gateCall(() =>
+    ctx.gate.admit({
+      userId,
+      rateLimitMs: ctx.config.orderRateLimitMs,
+      ...(keyed
+        ? { idempotency: { key: idempotencyKey, fingerprint, inFlightTtlMs: IN_FLIGHT_TTL_MS } }
+        : {}),
+    }),
+  ).catch((error: unknown) => {
+    countOutcome(ctx, error);
+    throw error;
+  });
+  switch (admission.kind) {
+    case 'replay':
+      return replay(ctx, userId, admission.answer);
+    case 'rate_limited':
+      ctx.metrics.orderOutcomes.inc({ outcome: 'rate_limited' });
+      throw new RateLimitedError(admission.retryAfterMs);
+    case 'in_flight':
+      ctx.metrics.orderOutcomes.inc({ outcome: 'idempotency_conflict' });
+      throw new AppError(
+        'idempotency_in_flight',
+        'This request is still being processed; ask again in a moment.',
+      );
+    case 'key_reused':
+      ctx.metrics.orderOutcomes.inc({ outcome: 'idempotency_conflict' });
+      throw new AppError(
+        'idempotency_key_reused',
+        'This Idempotency-Key was used for a different request.',
+      );
+  }
+
+  try {
+    const lines = await orderableLines(ctx, input.items);
+    const order = await decreaseStock({
+      ctx,
+      input: {
+        userId,
+        reservationId: randomUUID(),
+        lines,
+        ...(keyed ? { idempotency: { key: idempotencyKey, fingerprint } } : {}),
+      },
+    });
+    ctx.metrics.orderOutcomes.inc({ outcome: 'created' });
+    ctx.metrics.unitsOrdered.inc(lines.reduce((sum, line) => sum + line.quantity, 0));
+    if (keyed) {
+      await ctx.gate
+        .remember({
+          userId,
+          key: idempotencyKey,
+          fingerprint,
+          answer: { status: 201, orderId: order.id },
+          ttlMs: IDEMPOTENCY_TTL_SECONDS * 1000,
+        })
+        .catch((error: unknown) =>
+          ctx.logger.warn({ err: error }, 'idempotency answer not cached'),
+        );
+    }
+    return { order, replayed: false };
+  } catch (error) {
+    if (error instanceof DuplicateOrderError) {
+      // The cache had lost this key, the database had not: answer the order made the first time.
+      const existing = await getOrderByIdempotencyKey({
+        db: ctx.db,
+        userId,
+        key: error.idempotencyKey,
+      });
+      if (existing) {
+        ctx.metrics.orderOutcomes.inc({ outcome: 'replayed' });
+        return { order: existing, replayed: true };
+      }
+    }
+    countOutcome(ctx, error);
+    if (keyed) await settleRefusal(ctx, userId, idempotencyKey, fingerprint, error);
+    throw error;
+  }
+}
+
+/** A keyed request that failed: a final answer is kept for replays, a retryable one is not. */
+async function settleRefusal(
+  ctx: AppContext,
+  userId: number,
+  key: string,
+  fingerprint: string,
+  error: unknown,
+): Promise<void> {
+  try {
+    if (error instanceof AppError && isFinalRefusal(error)) {
+      const body = { error: { code: error.code, message: error.message, details: error.details } };
+      await ctx.gate.remember({
+        userId,
+        key,
+        fingerprint,
+        answer: { status: error.status, body },
+        ttlMs: IDEMPOTENCY_TTL_SECONDS * 1000,
+      });
+      ctx.idempotencyLog.record({ userId, key, fingerprint, status: error.status, body });
+    } else {
+      await ctx.gate.forget({ userId, key });
+    }
+  } catch (cacheError) {
+    // The in-flight marker expires on its own; nothing was sold.
+    ctx.logger.warn({ err: cacheError }, 'idempotency state not updated');
+  }
+}
+
+/** Refusals that would be the same if asked again; conflicts and outages are worth a retry. */
+function isFinalRefusal(error: AppError): boolean {
+  return (
+    error.status >= 400 &&
+    error.status < 500 &&
+    !(error instanceof StockConflictError) &&
+    !(error instanceof RateLimitedError)
+  );
+}
+
+async function replay(
+  ctx: AppContext,
+  userId: number,
+  answer: { status: number; orderId?: number; body?: unknown },
+): Promise<PlaceOrderResult> {
+  ctx.metrics.orderOutcomes.inc({ outcome: 'replayed' });
+  if (answer.orderId !== undefined) {
+    const order = await getOrderForUser({ db: ctx.db, orderId: answer.orderId, userId });
+    if (order) return { order, replayed: true };
+    throw new Error(`idempotency answer names order ${answer.orderId}, which is gone`);
+  }
+  const stored = (
+    answer.body as {
+      error?: { code?: string; message?: string; details?: Record<string, unknown> };
+    }
+  )?.error;
+  throw new AppError(
+    (stored?.code ?? 'internal_error') as AppError['code'],
+    stored?.message ?? 'Earlier answer.',
+    stored?.details,
+  );
+}
+
+/** Sale checks on cached product data: existence, activity, the sale window, one currency. */
+async function orderableLines(
+  ctx: AppContext,
+  items: readonly OrderLineInput[],
+): Promise<GateLine[]> {
+  const products = await ctx.catalog.get(items.map((item) => item.product_id));
+  const now = Date.now();
+  const lines: GateLine[] = [];
+  for (const item of items) {
+    const product = products.get(item.product_id);
+    if (!product || !product.isActive) throw new ProductNotFoundError(item.product_id);
+    checkSaleWindow(product, now);
+    lines.push({
+      productId: product.id,
+      quantity: item.quantity,
+      limit: product.sale?.maxPerUser ?? null,
+    });
+  }
+  const currencies = new Set(items.map((item) => products.get(item.product_id)!.currency));
+  if (currencies.size > 1) {
+    throw new ValidationError([
+      { path: 'body.items', message: 'all items must share one currency' },
+    ]);
+  }
+  return lines;
+}
+
+function checkSaleWindow(product: CatalogProduct, now: number): void {
+  const sale = product.sale;
+  if (!sale) return;
+  if (now < sale.startsAt.getTime()) {
+    throw new AppError('sale_not_started', `The sale of ${product.name} has not started yet.`, {
+      product_id: product.id,
+      starts_at: sale.startsAt.toISOString(),
+    });
+  }
+  if (sale.endsAt && now >= sale.endsAt.getTime()) {
+    throw new AppError('sale_ended', `The sale of ${product.name} has ended.`, {
+      product_id: product.id,
+      ended_at: sale.endsAt.toISOString(),
+    });
+  }
+}
+
+/** Same key, same request: the canonical body (lines in product order) hashed. */
+export function fingerprintOf(items: readonly OrderLineInput[]): string {
+  const canonical = [...items]
+    .sort((a, b) => a.product_id - b.product_id)
+    .map((item) => `${item.product_id}x${item.quantity}`)
+    .join(',');
+  return createHash('sha256').update(`POST /api/orders ${canonical}`).digest('hex');
+}
+
+function countOutcome(ctx: AppContext, error: unknown): void {
+  ctx.metrics.orderOutcomes.inc({ outcome: outcomeOf(error) });
+}
+
+function outcomeOf(error: unknown): OrderOutcome {
+  if (error instanceof InsufficientStockError) return 'sold_out';
+  if (error instanceof PurchaseLimitError) return 'purchase_limit';
+  if (error instanceof RateLimitedError) return 'rate_limited';
+  if (error instanceof StockConflictError) return 'stock_conflict';
+  if (error instanceof StockUnavailableError) return 'stock_unavailable';
+  if (error instanceof ProductNotFoundError) return 'not_found';
+  if (error instanceof AppError) {
+    if (error.code === 'sale_not_started' || error.code === 'sale_ended') return 'sale_closed';
+    if (error.code === 'validation_failed') return 'invalid';
+  }
+  return 'error';
+}
+
+/** Pay an order before its deadline. */
+export async function payOrder({
+  ctx,
+  input,
+}: {
+  ctx: AppContext;
+  input: { userId: number; orderId: number };
+}): Promise<OrderRecord> {
+  const paid = await ctx.db.execute<{ id: number }>(sql`
+    UPDATE orders SET status = 'paid', paid_at = now()
+    WHERE id = ${input.orderId} AND user_id = ${input.userId}
+      AND status = 'pending_payment' AND expires_at > now()
+    RETURNING id`);
+  if (paid.rowCount === 0) {
+    const current = await getOrderForUser({ db: ctx.db, ...input });
+    if (!current) throw new OrderNotFoundError(input.orderId);
+    if (current.status === 'pending_payment') {
+      // Past its deadline but not yet swept: expire it now, so its stock returns at once.
+      await expireDueOrders({ ctx, orderIds: [input.orderId] });
+      throw new InvalidOrderStateError(input.orderId, 'expired', 'paid');
+    }
+    throw new InvalidOrderStateError(input.orderId, current.status, 'paid');
+  }
+  return (await getOrderForUser({ db: ctx.db, ...input }))!;
+}
+
+/**
+ * Cancel an order (unpaid or paid) and put its stock back. The guarded status change and the
+ * restore share one transaction, so however many cancels and expiries race, the stock returns
+ * once.
+ */
+export async function cancelOrder({
+  ctx,
+  input,
+}: {
+  ctx: AppContext;
+  input: { userId: number; orderId: number };
+}): Promise<OrderRecord> {
+  const from = statusesThatCanBecome('cancelled');
+  const credits = await withTransaction(ctx.db, async (tx) => {
+    const cancelled = await tx.execute<{ id: number; user_id: number }>(sql`
+      UPDATE orders SET status = 'cancelled', cancelled_at = now()
+      WHERE id = ${input.orderId} AND user_id = ${input.userId}
+        AND status = ANY(${sql.param(from)}::order_status[])
+      RETURNING id, user_id`);
+    if (cancelled.rowCount === 0) return undefined;
+    return restoreStock({
+      tx,
+      input: { orders: [{ id: input.orderId, userId: input.userId }], cause: 'cancel' },
+    });
+  });
+  if (!credits) {
+    const current = await getOrderForUser({ db: ctx.db, ...input });
+    if (!current) throw new OrderNotFoundError(input.orderId);
+    throw new InvalidOrderStateError(input.orderId, current.status, 'cancelled');
+  }
+  await creditGate({ ctx, credits, cause: 'cancel' });
+  return (await getOrderForUser({ db: ctx.db, ...input }))!;
+}
+
+/**
+ * Expire unpaid orders past their deadline and return their stock. Safe with several API
+ * processes: each takes the due orders no one else holds (`FOR UPDATE SKIP LOCKED`).
+ * Returns how many orders expired.
+ */
+export async function expireDueOrders({
+  ctx,
+  limit = 500,
+  orderIds,
+}: {
+  ctx: AppContext;
+  limit?: number;
+  /** Only these orders (when a late payment finds one past its deadline). */
+  orderIds?: readonly number[];
+}): Promise<number> {
+  const only = orderIds ? sql`AND id = ANY(${sql.param(orderIds)}::int[])` : sql``;
+  const result = await withTransaction(ctx.db, async (tx) => {
+    const expired = await tx.execute<{ id: number; user_id: number; late_s: number }>(sql`
+      WITH due AS (
+        SELECT id FROM orders
+        WHERE status = 'pending_payment' AND expires_at <= now() ${only}
+        ORDER BY expires_at LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE orders o SET status = 'expired', expired_at = now()
+      FROM due WHERE o.id = due.id
+      RETURNING o.id, o.user_id, EXTRACT(EPOCH FROM o.expired_at - o.expires_at)::float8 AS late_s`);
+    const credits = await restoreStock({
+      tx,
+      input: {
+        orders: expired.rows.map((row) => ({ id: row.id, userId: row.user_id })),
+        cause: 'expiry',
+      },
+    });
+    return { rows: expired.rows, credits };
+  });
+  for (const row of result.rows) ctx.metrics.expiryLateness.observe(Math.max(0, row.late_s));
+  ctx.metrics.ordersExpired.inc(result.rows.length);
+  await creditGate({ ctx, credits: result.credits, cause: 'expiry' });
+  return result.rows.length;
+}

@@ -1,0 +1,87 @@
+import { and, asc, count, eq, ilike, lte, or, type SQL } from 'drizzle-orm';
+import type { AppContext } from '../../context.ts';
+import { products, stock } from '../../db/schema.ts';
+import { getStockQuantities } from '../stock/selectors.ts';
+import { toCatalogProduct, type CatalogProduct } from './catalog.ts';
+
+export type ProductWithStock = CatalogProduct & { readonly available: number };
+
+async function withStock(ctx: AppContext, list: CatalogProduct[]): Promise<ProductWithStock[]> {
+  const quantities = await getStockQuantities({ ctx, productIds: list.map((p) => p.id) });
+  return list.map((product) => ({ ...product, available: quantities.get(product.id) ?? 0 }));
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Active products (optionally matching `search` in name, SKU or description), live stock. */
+export async function getActiveProducts({
+  ctx,
+  search,
+  page,
+  pageSize,
+}: {
+  ctx: AppContext;
+  search?: string;
+  page: number;
+  pageSize: number;
+}): Promise<{ items: ProductWithStock[]; total: number }> {
+  const conditions: (SQL | undefined)[] = [eq(products.isActive, true)];
+  if (search) {
+    const pattern = `%${escapeLike(search)}%`;
+    conditions.push(
+      or(
+        ilike(products.name, pattern),
+        ilike(products.sku, pattern),
+        ilike(products.description, pattern),
+      ),
+    );
+  }
+  const where = and(...conditions);
+  const [rows, totals] = await Promise.all([
+    ctx.db
+      .select()
+      .from(products)
+      .where(where)
+      // Sales first (soonest start first), then the rest by name.
+      .orderBy(asc(products.saleStartsAt), asc(products.name), asc(products.id))
+      .limit(pageSize)
+      .offset((page - 1) * pageSize),
+    ctx.db.select({ total: count() }).from(products).where(where),
+  ]);
+  return { items: await withStock(ctx, rows.map(toCatalogProduct)), total: totals[0]?.total ?? 0 };
+}
+
+/** One product with its live stock; inactive ones only when `includeInactive` (admin). */
+export async function getProductWithStock({
+  ctx,
+  productId,
+  includeInactive = false,
+}: {
+  ctx: AppContext;
+  productId: number;
+  includeInactive?: boolean;
+}): Promise<ProductWithStock | null> {
+  const product = (await ctx.catalog.get([productId])).get(productId);
+  if (!product || (!product.isActive && !includeInactive)) return null;
+  return (await withStock(ctx, [product]))[0]!;
+}
+
+/** Active products whose stock in the database is at or below `threshold`, lowest first. */
+export async function getLowStockProducts({
+  ctx,
+  threshold,
+}: {
+  ctx: AppContext;
+  threshold: number;
+}): Promise<ProductWithStock[]> {
+  const rows = await ctx.db
+    .select({ product: products, available: stock.available })
+    .from(products)
+    .innerJoin(stock, eq(stock.productId, products.id))
+    .where(and(eq(products.isActive, true), lte(stock.available, threshold)))
+    .orderBy(asc(stock.available), asc(products.id))
+    .limit(500);
+  return rows.map((row) => ({ ...toCatalogProduct(row.product), available: row.available }));
+}

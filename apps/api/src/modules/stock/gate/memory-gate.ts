@@ -1,0 +1,246 @@
+import type {
+  AdmitInput,
+  AdmitResult,
+  GateLine,
+  Hold,
+  RememberInput,
+  ReserveResult,
+  StockGate,
+  StoredAnswer,
+  SyncInput,
+  SyncResult,
+} from './types.ts';
+
+interface ProductGate {
+  stock: number;
+  holds: Map<string, { quantity: number; userId: number; at: number }>;
+  cap: Map<number, number>;
+}
+
+type IdempotencyEntry =
+  | { state: 'in_flight'; fingerprint: string; expiresAt: number }
+  | { state: 'answered'; fingerprint: string; answer: StoredAnswer; expiresAt: number };
+
+/**
+ * The gate in process memory, for the zero-setup single process. JavaScript runs one operation
+ * at a time, so each method below is as atomic as a Lua script; the semantics match the Redis
+ * gate line for line and the same contract tests run against both.
+ */
+export class MemoryGate implements StockGate {
+  readonly kind = 'memory' as const;
+  private readonly products = new Map<number, ProductGate>();
+  private readonly rateLimits = new Map<number, number>();
+  private readonly idempotency = new Map<string, IdempotencyEntry>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly now: () => number = Date.now) {
+    // Expired rate-limit and idempotency entries are dropped lazily on read and here.
+    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper.unref();
+  }
+
+  async reserve(input: {
+    reservationId: string;
+    userId: number;
+    lines: readonly GateLine[];
+  }): Promise<ReserveResult> {
+    const gates: ProductGate[] = [];
+    for (const line of input.lines) {
+      const gate = this.products.get(line.productId);
+      if (!gate) return { ok: false, reason: 'missing', productId: line.productId };
+      if (gate.holds.has(input.reservationId)) {
+        return { ok: false, reason: 'duplicate', productId: line.productId };
+      }
+      gates.push(gate);
+    }
+    for (const [i, line] of input.lines.entries()) {
+      if (line.limit === null) continue;
+      const had = gates[i]!.cap.get(input.userId) ?? 0;
+      if (had + line.quantity > line.limit) {
+        return { ok: false, reason: 'limit', productId: line.productId, alreadyOrdered: had };
+      }
+    }
+    for (const [i, line] of input.lines.entries()) {
+      const available = gates[i]!.stock;
+      if (available < line.quantity) {
+        return { ok: false, reason: 'insufficient', productId: line.productId, available };
+      }
+    }
+    const at = this.now();
+    for (const [i, line] of input.lines.entries()) {
+      const gate = gates[i]!;
+      gate.stock -= line.quantity;
+      gate.holds.set(input.reservationId, { quantity: line.quantity, userId: input.userId, at });
+      if (line.limit !== null) {
+        gate.cap.set(input.userId, (gate.cap.get(input.userId) ?? 0) + line.quantity);
+      }
+    }
+    return { ok: true };
+  }
+
+  async release(input: { productId: number; reservationIds: readonly string[] }): Promise<void> {
+    const gate = this.products.get(input.productId);
+    for (const id of input.reservationIds) gate?.holds.delete(id);
+  }
+
+  async giveBack(input: { reservationId: string; productIds: readonly number[] }): Promise<number> {
+    let credited = 0;
+    for (const productId of input.productIds) {
+      const gate = this.products.get(productId);
+      const hold = gate?.holds.get(input.reservationId);
+      if (!gate || !hold) continue;
+      gate.holds.delete(input.reservationId);
+      gate.stock += hold.quantity;
+      uncap(gate, hold.userId, hold.quantity);
+      credited += hold.quantity;
+    }
+    return credited;
+  }
+
+  async credit(input: {
+    userId: number;
+    lines: readonly { productId: number; quantity: number }[];
+  }): Promise<void> {
+    for (const line of input.lines) {
+      const gate = this.products.get(line.productId);
+      if (!gate) continue;
+      gate.stock += line.quantity;
+      uncap(gate, input.userId, line.quantity);
+    }
+  }
+
+  async holds(productId: number): Promise<Hold[]> {
+    const gate = this.products.get(productId);
+    if (!gate) return [];
+    return [...gate.holds].map(([reservationId, hold]) => ({
+      reservationId,
+      quantity: hold.quantity,
+      userId: hold.userId,
+    }));
+  }
+
+  async sync(input: SyncInput): Promise<SyncResult> {
+    const existing = this.products.get(input.productId);
+    const gate: ProductGate = existing ?? { stock: 0, holds: new Map(), cap: new Map() };
+    const committed = new Set(input.committed);
+    const now = this.now();
+    let held = 0;
+    let stale = 0;
+    let late = 0;
+    const heldBy = new Map<number, number>();
+    for (const [id, hold] of gate.holds) {
+      if (committed.has(id)) {
+        gate.holds.delete(id);
+        late += 1;
+      } else if (now - hold.at > input.maxHoldAgeMs) {
+        gate.holds.delete(id);
+        stale += 1;
+        if (input.caps.mode === 'keep') uncap(gate, hold.userId, hold.quantity);
+      } else {
+        held += hold.quantity;
+        heldBy.set(hold.userId, (heldBy.get(hold.userId) ?? 0) + hold.quantity);
+      }
+    }
+    const previous = existing ? gate.stock : null;
+    gate.stock = Math.max(0, input.available - held);
+    if (input.caps.mode === 'rebuild') {
+      gate.cap.clear();
+      for (const [userId, units] of input.caps.liveUnitsByUser) {
+        const total = units + (heldBy.get(userId) ?? 0);
+        heldBy.delete(userId);
+        if (total > 0) gate.cap.set(userId, total);
+      }
+      for (const [userId, units] of heldBy) gate.cap.set(userId, units);
+    } else if (input.caps.mode === 'clear') {
+      gate.cap.clear();
+    }
+    this.products.set(input.productId, gate);
+    return {
+      previous,
+      current: gate.stock,
+      staleHoldsDropped: stale,
+      committedHoldsDropped: late,
+    };
+  }
+
+  async available(productIds: readonly number[]): Promise<(number | null)[]> {
+    return productIds.map((id) => this.products.get(id)?.stock ?? null);
+  }
+
+  async admit(input: AdmitInput): Promise<AdmitResult> {
+    const now = this.now();
+    const { idempotency } = input;
+    const slot = idempotency ? idempotencySlot(input.userId, idempotency.key) : undefined;
+    if (idempotency && slot) {
+      const entry = this.idempotency.get(slot);
+      if (entry && entry.expiresAt > now) {
+        if (entry.fingerprint !== idempotency.fingerprint) return { kind: 'key_reused' };
+        if (entry.state === 'in_flight') return { kind: 'in_flight' };
+        return { kind: 'replay', answer: entry.answer };
+      }
+    }
+    if (input.rateLimitMs > 0) {
+      const until = this.rateLimits.get(input.userId);
+      if (until !== undefined && until > now)
+        return { kind: 'rate_limited', retryAfterMs: until - now };
+      this.rateLimits.set(input.userId, now + input.rateLimitMs);
+    }
+    if (idempotency && slot) {
+      this.idempotency.set(slot, {
+        state: 'in_flight',
+        fingerprint: idempotency.fingerprint,
+        expiresAt: now + idempotency.inFlightTtlMs,
+      });
+    }
+    return { kind: 'admitted' };
+  }
+
+  async remember(input: RememberInput): Promise<void> {
+    this.idempotency.set(idempotencySlot(input.userId, input.key), {
+      state: 'answered',
+      fingerprint: input.fingerprint,
+      answer: input.answer,
+      expiresAt: this.now() + input.ttlMs,
+    });
+  }
+
+  async rememberMany(inputs: readonly RememberInput[]): Promise<void> {
+    for (const input of inputs) await this.remember(input);
+  }
+
+  async forget(input: { userId: number; key: string }): Promise<void> {
+    this.idempotency.delete(idempotencySlot(input.userId, input.key));
+  }
+
+  async isIntact(): Promise<boolean> {
+    return true;
+  }
+
+  async markIntact(): Promise<void> {}
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [userId, until] of this.rateLimits) if (until <= now) this.rateLimits.delete(userId);
+    for (const [slot, entry] of this.idempotency)
+      if (entry.expiresAt <= now) this.idempotency.delete(slot);
+  }
+}
+
+function idempotencySlot(userId: number, key: string): string {
+  return `${userId}\u0000${key}`;
+}
+
+function uncap(gate: ProductGate, userId: number, quantity: number): void {
+  const had = gate.cap.get(userId);
+  if (had === undefined) return;
+  if (had > quantity) gate.cap.set(userId, had - quantity);
+  else gate.cap.delete(userId);
+}

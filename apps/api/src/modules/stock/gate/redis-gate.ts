@@ -1,0 +1,287 @@
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { StockKeys } from '../keys.ts';
+import {
+  GateUnavailableError,
+  type AdmitInput,
+  type AdmitResult,
+  type GateLine,
+  type Hold,
+  type RememberInput,
+  type ReserveResult,
+  type StockGate,
+  type StoredAnswer,
+  type SyncInput,
+  type SyncResult,
+} from './types.ts';
+
+const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+
+type Arg = string | number;
+
+/** The gate scripts, registered once with `defineCommand` (EVALSHA, reloaded on NOSCRIPT). */
+interface GateCommands {
+  stampedeReserve(numKeys: number, ...args: Arg[]): Promise<[number, string?, number?, number?]>;
+  stampedeRelease(numKeys: number, ...args: Arg[]): Promise<number>;
+  stampedeGiveBack(numKeys: number, ...args: Arg[]): Promise<number>;
+  stampedeCredit(numKeys: number, ...args: Arg[]): Promise<number>;
+  stampedeSync(numKeys: number, ...args: Arg[]): Promise<[number, number, number, number]>;
+  stampedeAdmit(numKeys: number, ...args: Arg[]): Promise<[string, (string | number)?]>;
+}
+
+const SCRIPTS: Record<keyof GateCommands, string> = {
+  stampedeReserve: 'reserve',
+  stampedeRelease: 'release',
+  stampedeGiveBack: 'give-back',
+  stampedeCredit: 'credit',
+  stampedeSync: 'sync',
+  stampedeAdmit: 'admit',
+};
+
+export type GateRedis = Redis & GateCommands;
+
+export function createGateRedis(url: string, logger: Logger): GateRedis {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    // Commands issued in the same tick travel in one write: thousands of buyers, few syscalls.
+    enableAutoPipelining: true,
+    // While Redis is away, fail at once (orders answer 503) instead of queueing buyers.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 2000,
+    connectTimeout: 3000,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+  });
+  for (const [command, file] of Object.entries(SCRIPTS)) {
+    redis.defineCommand(command, { lua: lua(file) });
+  }
+  let lastLogged = 0;
+  redis.on('error', (error: Error) => {
+    // A dead Redis emits on every reconnect attempt; one line every few seconds is enough.
+    if (Date.now() - lastLogged > 5000) {
+      lastLogged = Date.now();
+      logger.warn({ err: error }, 'redis connection error');
+    }
+  });
+  return redis as GateRedis;
+}
+
+/** Wait for the first connection, or fail start-up with a clear message. */
+export async function connectGateRedis(redis: GateRedis, timeoutMs = 10_000): Promise<void> {
+  const timer = new Promise<never>((_, reject) =>
+    setTimeout(
+      () => reject(new Error(`Redis at REDIS_URL did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    ).unref(),
+  );
+  await Promise.race([redis.connect(), timer]);
+}
+
+export class RedisGate implements StockGate {
+  readonly kind = 'redis' as const;
+
+  constructor(
+    private readonly redis: GateRedis,
+    private readonly keys: StockKeys,
+  ) {}
+
+  async reserve(input: {
+    reservationId: string;
+    userId: number;
+    lines: readonly GateLine[];
+  }): Promise<ReserveResult> {
+    const keys: string[] = [];
+    const args: Arg[] = [input.reservationId, input.userId];
+    for (const line of input.lines) {
+      keys.push(
+        this.keys.stock(line.productId),
+        this.keys.holds(line.productId),
+        this.keys.cap(line.productId),
+      );
+      args.push(line.quantity, line.limit ?? 0);
+    }
+    const [ok, reason, index, value] = await this.call(() =>
+      this.redis.stampedeReserve(keys.length, ...keys, ...args),
+    );
+    if (ok === 1) return { ok: true };
+    const productId = input.lines[(index ?? 1) - 1]!.productId;
+    switch (reason) {
+      case 'insufficient':
+        return { ok: false, reason, productId, available: Number(value) };
+      case 'limit':
+        return { ok: false, reason, productId, alreadyOrdered: Number(value) };
+      case 'missing':
+      case 'duplicate':
+        return { ok: false, reason, productId };
+      default:
+        throw new Error(`unexpected reserve answer ${String(reason)}`);
+    }
+  }
+
+  async release(input: { productId: number; reservationIds: readonly string[] }): Promise<void> {
+    if (input.reservationIds.length === 0) return;
+    await this.call(() =>
+      this.redis.stampedeRelease(1, this.keys.holds(input.productId), ...input.reservationIds),
+    );
+  }
+
+  giveBack(input: { reservationId: string; productIds: readonly number[] }): Promise<number> {
+    const keys = input.productIds.flatMap((id) => [
+      this.keys.stock(id),
+      this.keys.holds(id),
+      this.keys.cap(id),
+    ]);
+    return this.call(() => this.redis.stampedeGiveBack(keys.length, ...keys, input.reservationId));
+  }
+
+  async credit(input: {
+    userId: number;
+    lines: readonly { productId: number; quantity: number }[];
+  }): Promise<void> {
+    const keys = input.lines.flatMap((line) => [
+      this.keys.stock(line.productId),
+      this.keys.cap(line.productId),
+    ]);
+    const quantities = input.lines.map((line) => line.quantity);
+    await this.call(() =>
+      this.redis.stampedeCredit(keys.length, ...keys, input.userId, ...quantities),
+    );
+  }
+
+  async holds(productId: number): Promise<Hold[]> {
+    const raw = await this.call(() => this.redis.hgetall(this.keys.holds(productId)));
+    return Object.entries(raw).map(([reservationId, value]) => {
+      const [quantity, userId] = value.split(':');
+      return { reservationId, quantity: Number(quantity), userId: Number(userId) };
+    });
+  }
+
+  async sync(input: SyncInput): Promise<SyncResult> {
+    const keys = [
+      this.keys.stock(input.productId),
+      this.keys.holds(input.productId),
+      this.keys.cap(input.productId),
+    ];
+    const capMode = { keep: '0', rebuild: '1', clear: '2' }[input.caps.mode];
+    const args: Arg[] = [
+      input.available,
+      input.maxHoldAgeMs,
+      capMode,
+      input.committed.length,
+      ...input.committed,
+    ];
+    if (input.caps.mode === 'rebuild') {
+      for (const [userId, units] of input.caps.liveUnitsByUser) args.push(userId, units);
+    }
+    const [previous, current, stale, late] = await this.call(() =>
+      this.redis.stampedeSync(keys.length, ...keys, ...args),
+    );
+    return {
+      previous: previous < 0 ? null : previous,
+      current,
+      staleHoldsDropped: stale,
+      committedHoldsDropped: late,
+    };
+  }
+
+  async available(productIds: readonly number[]): Promise<(number | null)[]> {
+    if (productIds.length === 0) return [];
+    const values = await this.call(() =>
+      this.redis.mget(productIds.map((id) => this.keys.stock(id))),
+    );
+    return values.map((value) => (value === null ? null : Number(value)));
+  }
+
+  async admit(input: AdmitInput): Promise<AdmitResult> {
+    const keys = [this.keys.rateLimit(input.userId)];
+    const { idempotency } = input;
+    if (idempotency) keys.push(this.keys.idempotency(input.userId, idempotency.key));
+    const [kind, value] = await this.call(() =>
+      this.redis.stampedeAdmit(
+        keys.length,
+        ...keys,
+        input.rateLimitMs,
+        idempotency?.fingerprint ?? '',
+        idempotency?.inFlightTtlMs ?? 0,
+      ),
+    );
+    switch (kind) {
+      case 'ok':
+        return { kind: 'admitted' };
+      case 'limited':
+        return { kind: 'rate_limited', retryAfterMs: Math.max(1, Number(value)) };
+      case 'in_flight':
+        return { kind: 'in_flight' };
+      case 'reused':
+        return { kind: 'key_reused' };
+      case 'replay':
+        return { kind: 'replay', answer: JSON.parse(String(value)) as StoredAnswer };
+      default:
+        throw new Error(`unexpected admit answer ${String(kind)}`);
+    }
+  }
+
+  async remember(input: RememberInput): Promise<void> {
+    await this.rememberMany([input]);
+  }
+
+  async rememberMany(inputs: readonly RememberInput[]): Promise<void> {
+    if (inputs.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const input of inputs) {
+      pipeline.set(
+        this.keys.idempotency(input.userId, input.key),
+        `A:${input.fingerprint}${JSON.stringify(input.answer)}`,
+        'PX',
+        Math.max(1, Math.round(input.ttlMs)),
+      );
+    }
+    await this.call(() => pipeline.exec());
+  }
+
+  async forget(input: { userId: number; key: string }): Promise<void> {
+    await this.call(() => this.redis.del(this.keys.idempotency(input.userId, input.key)));
+  }
+
+  async isIntact(): Promise<boolean> {
+    return (await this.call(() => this.redis.exists(this.keys.epoch()))) === 1;
+  }
+
+  async markIntact(): Promise<void> {
+    await this.call(() => this.redis.set(this.keys.epoch(), new Date().toISOString()));
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /** Connection failures become `GateUnavailableError`; script errors stay what they are. */
+  private async call<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.redis.status !== 'ready') {
+      throw new GateUnavailableError(`redis is ${this.redis.status}`);
+    }
+    try {
+      return await operation();
+    } catch (error) {
+      if (isConnectionError(error)) {
+        throw new GateUnavailableError('redis did not answer', { cause: error });
+      }
+      throw error;
+    }
+  }
+}
+
+function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ReplyError') return false;
+  return true;
+}

@@ -1,0 +1,132 @@
+/**
+ * The stock gate: an atomic counter per product in front of PostgreSQL, so the database sees
+ * about as many writes as there are units, not as many as there are buyers. Two implementations
+ * share this contract and one test suite: Redis (Lua scripts) and in-process (one process only).
+ */
+
+export interface GateLine {
+  readonly productId: number;
+  readonly quantity: number;
+  /** The product's `max_per_user`, or null for no cap. */
+  readonly limit: number | null;
+}
+
+export type ReserveResult =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly reason: 'insufficient';
+      readonly productId: number;
+      readonly available: number;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: 'limit';
+      readonly productId: number;
+      readonly alreadyOrdered: number;
+    }
+  | { readonly ok: false; readonly reason: 'missing'; readonly productId: number }
+  | { readonly ok: false; readonly reason: 'duplicate'; readonly productId: number };
+
+export interface Hold {
+  readonly reservationId: string;
+  readonly quantity: number;
+  readonly userId: number;
+}
+
+export type CapMode =
+  | { readonly mode: 'keep' }
+  /** Units each user has in live (pending or paid) orders, from the database. */
+  | { readonly mode: 'rebuild'; readonly liveUnitsByUser: ReadonlyMap<number, number> }
+  | { readonly mode: 'clear' };
+
+export interface SyncInput {
+  readonly productId: number;
+  /** `stock.available` read under the row lock. */
+  readonly available: number;
+  /** Reservation ids among the current holds whose orders are committed. */
+  readonly committed: readonly string[];
+  readonly maxHoldAgeMs: number;
+  readonly caps: CapMode;
+}
+
+export interface SyncResult {
+  /** The counter before, or null when the gate had none. */
+  readonly previous: number | null;
+  readonly current: number;
+  readonly staleHoldsDropped: number;
+  readonly committedHoldsDropped: number;
+}
+
+export interface StoredAnswer {
+  readonly status: number;
+  /** A created order is answered again from the database by id. */
+  readonly orderId?: number;
+  readonly body?: unknown;
+}
+
+export type AdmitResult =
+  | { readonly kind: 'admitted' }
+  | { readonly kind: 'rate_limited'; readonly retryAfterMs: number }
+  | { readonly kind: 'in_flight' }
+  | { readonly kind: 'key_reused' }
+  | { readonly kind: 'replay'; readonly answer: StoredAnswer };
+
+export interface AdmitInput {
+  readonly userId: number;
+  readonly rateLimitMs: number;
+  readonly idempotency?: {
+    readonly key: string;
+    /** 64 hex characters. */
+    readonly fingerprint: string;
+    readonly inFlightTtlMs: number;
+  };
+}
+
+export interface RememberInput {
+  readonly userId: number;
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly answer: StoredAnswer;
+  readonly ttlMs: number;
+}
+
+export interface StockGate {
+  readonly kind: 'redis' | 'memory';
+  /** Check and take every line at once, recording a hold under `reservationId`. */
+  reserve(input: {
+    reservationId: string;
+    userId: number;
+    lines: readonly GateLine[];
+  }): Promise<ReserveResult>;
+  /** The holds' orders committed: drop the holds, credit nothing. */
+  release(input: { productId: number; reservationIds: readonly string[] }): Promise<void>;
+  /** Compensation: drop the hold and credit its units back, at most once. Returns units credited. */
+  giveBack(input: { reservationId: string; productIds: readonly number[] }): Promise<number>;
+  /** A restored order's units go back on sale and stop counting against the user's cap. */
+  credit(input: {
+    userId: number;
+    lines: readonly { productId: number; quantity: number }[];
+  }): Promise<void>;
+  holds(productId: number): Promise<Hold[]>;
+  sync(input: SyncInput): Promise<SyncResult>;
+  /** The live counters, null where the gate has none. */
+  available(productIds: readonly number[]): Promise<(number | null)[]>;
+
+  admit(input: AdmitInput): Promise<AdmitResult>;
+  remember(input: RememberInput): Promise<void>;
+  rememberMany(inputs: readonly RememberInput[]): Promise<void>;
+  /** Drop an in-flight marker, so a retry with the same key is processed afresh. */
+  forget(input: { userId: number; key: string }): Promise<void>;
+
+  /** Whether the gate's data is intact (false after a Redis restart or flush). */
+  isIntact(): Promise<boolean>;
+  markIntact(): Promise<void>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** The gate cannot be reached (Redis down or not connected): orders pause, nothing is decided. */
+export class GateUnavailableError extends Error {
+  override name = 'GateUnavailableError';
+}

@@ -1,0 +1,48 @@
+import { inArray } from 'drizzle-orm';
+import type { AppContext } from '../../context.ts';
+import { stock } from '../../db/schema.ts';
+
+/**
+ * Units on sale now, cache-aside: the gate's counter first (during a sale it is the live
+ * number), the database where the gate has none, and the gate is then filled by a sync (never
+ * by a plain write, which could race a sale). Unknown products are absent from the map.
+ */
+export async function getStockQuantities({
+  ctx,
+  productIds,
+}: {
+  ctx: AppContext;
+  productIds: readonly number[];
+}): Promise<Map<number, number>> {
+  const result = new Map<number, number>();
+  if (productIds.length === 0) return result;
+  let missing = [...productIds];
+  if (ctx.stockGateEnabled) {
+    const cached = await ctx.gate.available(productIds).catch(() => productIds.map(() => null));
+    missing = [];
+    productIds.forEach((id, i) => {
+      const value = cached[i];
+      if (value === null || value === undefined) missing.push(id);
+      else result.set(id, value);
+    });
+  }
+  if (missing.length > 0) {
+    const rows = await ctx.db
+      .select({ productId: stock.productId, available: stock.available })
+      .from(stock)
+      .where(inArray(stock.productId, missing));
+    for (const row of rows) result.set(row.productId, row.available);
+    if (ctx.stockGateEnabled) for (const row of rows) ctx.activeProducts.add(row.productId);
+  }
+  return result;
+}
+
+export async function getStockQuantity({
+  ctx,
+  productId,
+}: {
+  ctx: AppContext;
+  productId: number;
+}): Promise<number | null> {
+  return (await getStockQuantities({ ctx, productIds: [productId] })).get(productId) ?? null;
+}

@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { count } from 'drizzle-orm';
+import type { Config } from './config.ts';
+import type { AppContext } from './context.ts';
+import { createDatabase } from './db/client.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
+import { migrateDatabase } from './db/migrate.ts';
+import { products } from './db/schema.ts';
+import { every, type Job } from './lib/jobs.ts';
+import type { Logger } from './lib/logger.ts';
+import { ensureAdmin } from './modules/auth/services.ts';
+import { createTokenService } from './modules/auth/tokens.ts';
+import { IdempotencyLog } from './modules/orders/idempotency-log.ts';
+import { expireDueOrders, IDEMPOTENCY_TTL_SECONDS } from './modules/orders/services.ts';
+import { ProductCache } from './modules/products/catalog.ts';
+import { seedDemoCatalogue } from './modules/products/demo-catalogue.ts';
+import { GateKeeper } from './modules/stock/gate-keeper.ts';
+import { MemoryGate } from './modules/stock/gate/memory-gate.ts';
+import { connectGateRedis, createGateRedis, RedisGate } from './modules/stock/gate/redis-gate.ts';
+import type { StockGate } from './modules/stock/gate/types.ts';
+import { stockKeys } from './modules/stock/keys.ts';
+import { OrderWriter } from './modules/stock/order-writer.ts';
+import { bulkSyncStockToRedis } from './modules/stock/services.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { liveSaleUnits } from './modules/products/live-sales.ts';
+
+export interface Runtime {
+  readonly ctx: AppContext;
+  /** Stop the jobs, finish queued orders, close connections, stop an embedded database. */
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** Run the expiry sweeper, the timed sync and the clean-ups (off for some tests). */
+  readonly jobs?: boolean;
+}
+
+/**
+ * Everything the API needs, started in order: the database (embedded when no URL), migrations,
+ * the gate, the bootstrap admin and demo data, then the gate warm-up, before any order.
+ */
+export async function startRuntime(
+  config: Config,
+  logger: Logger,
+  options: RuntimeOptions = {},
+): Promise<Runtime> {
+  const closers: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) {
+      await closer().catch((error: unknown) =>
+        logger.error({ err: error }, 'shutdown step failed'),
+      );
+    }
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const embedded: EmbeddedDatabase = await startEmbeddedPostgres({
+        dir: config.dataDir,
+        logger,
+      });
+      closers.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+    }
+    const database = createDatabase({
+      url: databaseUrl,
+      poolSize: config.databasePoolSize,
+      logger,
+    });
+    closers.push(() => database.close());
+    await migrateDatabase(database);
+
+    let gate: StockGate;
+    let onReconnect: ((listener: () => void) => void) | undefined;
+    if (config.redisUrl) {
+      const redis = createGateRedis(config.redisUrl, logger);
+      await connectGateRedis(redis);
+      gate = new RedisGate(redis, stockKeys(config.redisKeyPrefix));
+      let connectedOnce = false;
+      onReconnect = (listener) =>
+        redis.on('ready', () => {
+          if (connectedOnce) listener();
+          connectedOnce = true;
+        });
+      connectedOnce = true;
+    } else {
+      gate = new MemoryGate();
+    }
+    closers.push(() => gate.close());
+
+    const metrics = createMetrics({
+      enabled: config.metrics,
+      collectLiveSaleUnits: () => liveSaleUnits(ctx),
+    });
+    const idempotencyLog = new IdempotencyLog({
+      pool: database.pool,
+      db: database.db,
+      logger,
+      ttlSeconds: IDEMPOTENCY_TTL_SECONDS,
+      flushIntervalMs: 250,
+    });
+    const stockGateEnabled = config.stockGate === 'on';
+    const writer = new OrderWriter({
+      pool: database.pool,
+      gate: stockGateEnabled ? gate : undefined,
+      metrics,
+      logger,
+      paymentTtlSeconds: config.orderPaymentTtlSeconds,
+      idempotencyTtlSeconds: IDEMPOTENCY_TTL_SECONDS,
+      // With the gate, orders reaching the database already own their units: share commits.
+      maxBatch: stockGateEnabled ? 64 : 1,
+      maxConcurrentTransactions: Math.max(2, Math.floor(config.databasePoolSize / 2)),
+      perProductConcurrency: 2,
+    });
+    const gateKeeper = new GateKeeper({
+      checkIntervalMs: 1000,
+      readyTimeoutMs: 3000,
+      afterRebuild: async (c) => {
+        const loaded = await idempotencyLog.warm(c.gate);
+        if (loaded > 0) logger.info({ loaded }, 'idempotency answers reloaded into the gate');
+      },
+    });
+    const ctx: AppContext = {
+      config,
+      logger,
+      database,
+      db: database.db,
+      pool: database.pool,
+      gate,
+      stockGateEnabled,
+      gateKeeper,
+      metrics,
+      tokens: createTokenService({
+        secret: config.jwtSecret ?? (await generatedSecret(config, logger)),
+        ttlSeconds: config.jwtTtlSeconds,
+      }),
+      catalog: new ProductCache(database.db),
+      writer,
+      idempotencyLog,
+      activeProducts: new Set(),
+    };
+    closers.push(() => idempotencyLog.close());
+    closers.push(() => writer.drain());
+
+    await bootstrapAdmin(ctx);
+    if (config.seedDemo) {
+      const [row] = await ctx.db.select({ total: count() }).from(products);
+      if ((row?.total ?? 0) === 0) {
+        const seeded = await seedDemoCatalogue({ ctx });
+        logger.info({ products: seeded }, 'demo catalogue seeded');
+      }
+    }
+
+    await gateKeeper.start(ctx);
+    closers.push(async () => gateKeeper.stop());
+    onReconnect?.(() => gateKeeper.onReconnect());
+
+    if (options.jobs ?? true) {
+      const jobs: Job[] = [
+        every('expire-orders', config.expirySweepIntervalMs, () => expireAllDue(ctx), logger),
+        every('sync-stock', config.stockSyncIntervalMs, () => timedSync(ctx), logger),
+        every('purge-idempotency', 3600_000, () => idempotencyLog.purgeExpired(), logger),
+      ];
+      closers.push(() => Promise.all(jobs.map((job) => job.stop())));
+    }
+    return { ctx, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Expire everything due, in rounds, so a backlog clears within one sweep. */
+async function expireAllDue(ctx: AppContext): Promise<void> {
+  while ((await expireDueOrders({ ctx })) === 500);
+}
+
+/** The timed sync covers the products that saw traffic since the last one. */
+async function timedSync(ctx: AppContext): Promise<void> {
+  if (!ctx.stockGateEnabled || ctx.activeProducts.size === 0) return;
+  const productIds = [...ctx.activeProducts];
+  ctx.activeProducts.clear();
+  await bulkSyncStockToRedis({ ctx, trigger: 'timer', productIds });
+}
+
+async function bootstrapAdmin(ctx: AppContext): Promise<void> {
+  const { config, logger } = ctx;
+  if (config.admin) {
+    const { created } = await ensureAdmin({ ctx, input: config.admin });
+    logger.info({ email: config.admin.email, created }, 'bootstrap admin ready');
+    return;
+  }
+  if (!config.seedDemo) return;
+  // The demo shop gets an operator too: its password is printed once, when it is created.
+  const email = 'admin@stampede.local';
+  const { getUserByEmail } = await import('./modules/auth/selectors.ts');
+  if (await getUserByEmail({ db: ctx.db, email })) return;
+  const password = randomBytes(12).toString('base64url');
+  await ensureAdmin({ ctx, input: { email, password, name: 'Demo operator' } });
+  logger.warn(
+    { email },
+    `demo admin created: sign in as ${email} with password ${password} (shown only this once)`,
+  );
+}
+
+/** Without JWT_SECRET, a random key is generated once and kept under DATA_DIR. */
+async function generatedSecret(config: Config, logger: Logger): Promise<string> {
+  const file = join(config.dataDir, 'jwt-secret');
+  const existing = await readFile(file, 'utf8').catch(() => undefined);
+  if (existing && Buffer.byteLength(existing.trim()) >= 32) return existing.trim();
+  await mkdir(config.dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  await writeFile(file, secret, { mode: 0o600 });
+  logger.info({ file }, 'JWT_SECRET not set: generated a signing key');
+  return secret;
+}
