@@ -1,0 +1,82 @@
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { Button, buttonClasses } from '@/components/ui/button';
+import { PageSpinner } from '@/components/ui/spinner';
+import { EmptyState, ErrorState } from '@/components/ui/states';
+import { paths } from '@/utils/paths';
+import { useOrders } from '../api/get-orders';
+import { OrderCard } from './order-card';
+
+const PAGE_SIZE = 10;
+
+export function OrdersList() {
+  const [page, setPage] = useState(1);
+  const orders = useOrders({
+    page,
+    pageSize: PAGE_SIZE,
+    queryConfig: {
+      // Unpaid orders change on their own (expiry): look again now and then while any is open.
+      refetchInterval: (query) =>
+        query.state.data?.items.some((order) => order.status === 'pending_payment')
+          ? 10_000
+          : false,
+    },
+  });
+  if (orders.isPending) return <PageSpinner label="Loading your orders" />;
+  if (orders.isError) {
+    return (
+      <ErrorState
+        title="We couldn't load your orders"
+        error={orders.error}
+        onRetry={() => void orders.refetch()}
+      />
+    );
+  }
+  if (orders.data.items.length === 0) {
+    return (
+      <EmptyState
+        title="No orders yet"
+        action={
+          <Link to={paths.home} className={buttonClasses({})}>
+            See what&apos;s on sale
+          </Link>
+        }
+      >
+        When you grab something, it shows up here with its payment deadline.
+      </EmptyState>
+    );
+  }
+  const pages = Math.max(1, Math.ceil(orders.data.total / PAGE_SIZE));
+  return (
+    <div className="flex flex-col gap-4">
+      <div className="grid gap-4 lg:grid-cols-2">
+        {orders.data.items.map((order) => (
+          <OrderCard key={order.id} order={order} />
+        ))}
+      </div>
+      {pages > 1 && (
+        <nav aria-label="Pages" className="flex items-center justify-center gap-3">
+          <Button
+            variant="outline"
+            size="sm"
+            disabled={page <= 1}
+            onClick={() => setPage(page - 1)}
+          >
+            Previous
+          </Button>
+          <span className="text-sm text-muted-foreground">
+            Page {page} of {pages}
+          </span>
+          <Button
+            variant="outline"
+            size="sm"
+            disabled={page >= pages}
+            onClick={() => setPage(page + 1)}
+          >
+            Next
+          </Button>
+        </nav>
+      )}
+    </div>
+  );
+}

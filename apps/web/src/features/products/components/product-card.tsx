@@ -1,0 +1,70 @@
+import type { Product } from '@stampede/contract';
+import type { ReactNode } from 'react';
+import { Link } from 'react-router';
+import { ProductImage } from '@/components/ui/product-image';
+import { StockBar } from '@/components/ui/stock-bar';
+import { cn } from '@/utils/cn';
+import { formatMoney } from '@/utils/format';
+import { useLiveSale, type LiveSale } from '../hooks/use-live-sale';
+import { SalePhaseBadge, SaleTimer } from './sale-status';
+
+export type ProductActionRenderer = (input: { product: Product; sale: LiveSale }) => ReactNode;
+
+export function ProductCard({
+  product,
+  observedAt,
+  renderAction,
+}: {
+  product: Product;
+  observedAt: number;
+  /** The buy control, supplied by whoever composes the page (the cart feature). */
+  renderAction?: ProductActionRenderer;
+}) {
+  const sale = useLiveSale(product, observedAt);
+  const dimmed = sale.phase === 'sold_out' || sale.phase === 'ended';
+  return (
+    <article
+      aria-labelledby={`product-${product.id}-name`}
+      data-testid="product-card"
+      className="group flex flex-col overflow-hidden rounded-[var(--radius-card)] border border-border bg-card shadow-sm transition-shadow hover:shadow-md"
+    >
+      <Link to={`/products/${product.id}`} className="relative block" tabIndex={-1} aria-hidden>
+        <ProductImage
+          src={product.image_url}
+          alt=""
+          className={cn(
+            'aspect-[4/3] w-full transition-transform group-hover:scale-[1.02]',
+            dimmed && 'opacity-60 grayscale',
+          )}
+        />
+        <SalePhaseBadge phase={sale.phase} className="absolute left-3 top-3 shadow-sm" />
+      </Link>
+      <div className="flex flex-1 flex-col gap-3 p-4">
+        <div className="flex items-start justify-between gap-3">
+          <h3 id={`product-${product.id}-name`} className="text-base font-semibold leading-snug">
+            <Link to={`/products/${product.id}`} className="hover:text-primary">
+              {product.name}
+            </Link>
+          </h3>
+          <p className="tabular shrink-0 text-base font-bold">
+            {formatMoney(product.price_cents, product.currency)}
+          </p>
+        </div>
+        <SaleTimer
+          phase={sale.phase}
+          deadline={sale.deadline}
+          now={sale.now}
+          endsAt={product.sale?.ends_at}
+          size="sm"
+        />
+        <StockBar available={sale.available} reference={sale.peak} ended={sale.phase === 'ended'} />
+        {product.sale?.max_per_user && (
+          <p className="text-xs text-muted-foreground">
+            Limit {product.sale.max_per_user} per customer
+          </p>
+        )}
+        {renderAction && <div className="mt-auto pt-1">{renderAction({ product, sale })}</div>}
+      </div>
+    </article>
+  );
+}

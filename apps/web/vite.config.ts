@@ -1,0 +1,23 @@
+import { fileURLToPath, URL } from 'node:url';
+import tailwindcss from '@tailwindcss/vite';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+const apiTarget = 'http://localhost:8000';
+
+export default defineConfig({
+  plugins: [react(), tailwindcss()],
+  resolve: {
+    alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
+  },
+  // Served by the API at `/`; absolute asset URLs keep deep links such as /products/3 working.
+  base: '/',
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  server: {
+    port: 3000,
+    strictPort: true,
+    // Product images may be paths such as /images/x.svg that the API serves.
+    proxy: { '/api': apiTarget, '/images': apiTarget },
+  },
+  preview: { port: 3000, proxy: { '/api': apiTarget, '/images': apiTarget } },
+});
