@@ -14,7 +14,8 @@ export const DEFAULT_WATCHER: ErrorRateWatcherOptions = {
   windowMs: 60_000,
   threshold: 0.05,
   minimumSample: 20,
-  now: Date.now,
+  // Read through `Date` at each call (not a saved reference), so a test clock applies.
+  now: () => Date.now(),
 };
 
 /**
