@@ -1,17 +1,10 @@
-import { createBrowserRouter } from 'react-router';
+import { createBrowserRouter, Outlet } from 'react-router';
+import { PageSpinner } from '@/components/ui/spinner';
 import { setUnauthorizedHandler } from '@/api/client';
 import { paths } from '@/utils/paths';
 import { RequireAdmin, RequireAuth } from './guards';
+import type * as AdminModule from './routes/admin';
 import { AppLayout } from './layout';
-import {
-  AdminLayout,
-  AdminLiveRoute,
-  AdminLowStockRoute,
-  AdminNewProductRoute,
-  AdminOrdersRoute,
-  AdminProductRoute,
-  AdminProductsRoute,
-} from './routes/admin';
 import { LoginRoute, RegisterRoute } from './routes/auth';
 import { CartRoute } from './routes/cart';
 import { CatalogueRoute } from './routes/catalogue';
@@ -20,9 +13,16 @@ import { OrderRoute, OrdersRoute } from './routes/orders';
 import { ProductRoute } from './routes/product';
 import { RouteError } from './routes/route-error';
 
+
+const adminRoute = (name: keyof typeof AdminModule) => async () => {
+  const module = await import('./routes/admin');
+  return { Component: module[name] };
+};
+
 export const router = createBrowserRouter([
   {
     element: <AppLayout />,
+    hydrateFallbackElement: <PageSpinner />,
     errorElement: <RouteError />,
     children: [
       { index: true, element: <CatalogueRoute /> },
@@ -51,17 +51,23 @@ export const router = createBrowserRouter([
         element: (
           <RequireAuth>
             <RequireAdmin>
-              <AdminLayout />
+              <Outlet />
             </RequireAdmin>
           </RequireAuth>
         ),
+        // The console is for a handful of operators: shoppers never download it.
         children: [
-          { index: true, element: <AdminLiveRoute /> },
-          { path: 'products', element: <AdminProductsRoute /> },
-          { path: 'products/new', element: <AdminNewProductRoute /> },
-          { path: 'products/:productId', element: <AdminProductRoute /> },
-          { path: 'low-stock', element: <AdminLowStockRoute /> },
-          { path: 'orders', element: <AdminOrdersRoute /> },
+          {
+            lazy: adminRoute('AdminLayout'),
+            children: [
+              { index: true, lazy: adminRoute('AdminLiveRoute') },
+              { path: 'products', lazy: adminRoute('AdminProductsRoute') },
+              { path: 'products/new', lazy: adminRoute('AdminNewProductRoute') },
+              { path: 'products/:productId', lazy: adminRoute('AdminProductRoute') },
+              { path: 'low-stock', lazy: adminRoute('AdminLowStockRoute') },
+              { path: 'orders', lazy: adminRoute('AdminOrdersRoute') },
+            ],
+          },
         ],
       },
       { path: '*', element: <NotFoundRoute /> },

@@ -33,4 +33,9 @@ describe('StockBar', () => {
     render(<StockBar available={120} reference={80} />);
     expect(screen.getByTestId('stock-bar-fill')).toHaveStyle({ width: '100%' });
   });
+
+  it('before the sale, tells how many units go on sale instead of how many are left', () => {
+    render(<StockBar available={120} reference={120} upcoming />);
+    expect(screen.getByText('120 units at launch')).toBeVisible();
+  });
 });

@@ -11,11 +11,14 @@ export function StockBar({
   available,
   reference,
   ended = false,
+  upcoming = false,
   className,
 }: {
   available: number;
   reference: number;
   ended?: boolean;
+  /** Before the sale: the units that will go on sale, not a countdown of what is left. */
+  upcoming?: boolean;
   className?: string;
 }) {
   const max = Math.max(reference, available, 1);
@@ -25,11 +28,13 @@ export function StockBar({
   const low = !soldOut && (left <= LOW_UNITS || ratio <= 0.1);
   const text = ended
     ? 'Sale ended'
-    : soldOut
-      ? 'Sold out'
-      : low
-        ? `Only ${left} left`
-        : `${left.toLocaleString('en-US')} left`;
+    : upcoming && !soldOut
+      ? `${left.toLocaleString('en-US')} units at launch`
+      : soldOut
+        ? 'Sold out'
+        : low
+          ? `Only ${left} left`
+          : `${left.toLocaleString('en-US')} left`;
   return (
     <div className={cn('flex flex-col gap-1.5', className)}>
       <div
@@ -45,7 +50,13 @@ export function StockBar({
           data-testid="stock-bar-fill"
           className={cn(
             'h-full rounded-full transition-[width] duration-500 ease-out',
-            soldOut || ended ? 'bg-muted-foreground/40' : low ? 'bg-destructive' : 'bg-primary',
+            soldOut || ended
+              ? 'bg-muted-foreground/40'
+              : upcoming
+                ? 'bg-info'
+                : low
+                  ? 'bg-destructive'
+                  : 'bg-primary',
           )}
           style={{ width: `${Math.round(ratio * 100)}%` }}
         />

@@ -102,7 +102,7 @@ export function AddToCart({
           </span>
         </div>
       )}
-      <div className="flex flex-col gap-2 sm:flex-row">
+      <div className={reason ? 'flex flex-col gap-2' : 'grid gap-2 sm:grid-cols-2'}>
         <ReasonButton
           size="lg"
           block

@@ -57,7 +57,12 @@ export function ProductCard({
           endsAt={product.sale?.ends_at}
           size="sm"
         />
-        <StockBar available={sale.available} reference={sale.peak} ended={sale.phase === 'ended'} />
+        <StockBar
+          available={sale.available}
+          reference={sale.peak}
+          ended={sale.phase === 'ended'}
+          upcoming={sale.phase === 'upcoming'}
+        />
         {product.sale?.max_per_user && (
           <p className="text-xs text-muted-foreground">
             Limit {product.sale.max_per_user} per customer

@@ -68,7 +68,7 @@ function LiveProduct({
   if (sale.phase === 'ended') announcement = `The sale of ${product.name} has ended.`;
   return (
     <article className="grid gap-8 lg:grid-cols-2" aria-labelledby="product-name">
-      <div className="relative overflow-hidden rounded-[var(--radius-card)] border border-border bg-card">
+      <div className="relative self-start overflow-hidden rounded-[var(--radius-card)] border border-border bg-card">
         <ProductImage src={product.image_url} alt={product.name} className="aspect-square w-full" />
         <SalePhaseBadge phase={sale.phase} className="absolute left-4 top-4 text-sm shadow" />
       </div>
@@ -100,6 +100,7 @@ function LiveProduct({
             available={sale.available}
             reference={sale.peak}
             ended={sale.phase === 'ended'}
+            upcoming={sale.phase === 'upcoming'}
           />
           <dl className="grid grid-cols-2 gap-3 text-sm">
             {product.sale && (
