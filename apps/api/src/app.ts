@@ -1,16 +1,15 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import {
-  jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.ts';
 import { registerErrorHandling, sendError } from './http/error-handler.ts';
+import { registerOpenApi } from './http/openapi.ts';
 import { requestIdOf } from './http/request-id.ts';
 import { DEFAULT_WEB_DIST, registerWeb } from './http/web.ts';
+import { createAppLoginLimiter, type LoginLimiter } from './modules/auth/login-limiter.ts';
 import { authPlugin } from './modules/auth/plugin.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { adminRoutes } from './modules/admin/routes.ts';
@@ -23,7 +22,14 @@ import { registerErrorRateWatcher } from './observability/error-rate-watcher.ts'
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 /** The whole HTTP application over a started runtime. Never listens: `server.ts` does. */
-export async function buildApp({ ctx }: { ctx: AppContext }): Promise<FastifyInstance> {
+export async function buildApp({
+  ctx,
+  loginLimiter,
+}: {
+  ctx: AppContext;
+  /** Sign-in attempt limits; by default shared through Redis when REDIS_URL is set. */
+  loginLimiter?: LoginLimiter;
+}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // One line per answered request is logged below (when REQUEST_LOG is on), not two.
@@ -40,6 +46,7 @@ export async function buildApp({ ctx }: { ctx: AppContext }): Promise<FastifyIns
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerBodyParsers(app);
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -62,26 +69,19 @@ export async function buildApp({ ctx }: { ctx: AppContext }): Promise<FastifyIns
   if (ctx.config.metrics) registerHttpMetrics(app, ctx.metrics);
   registerErrorRateWatcher(app, ctx);
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Stampede API',
-        version: '1.0.0',
-        description: 'The HTTP contract of the Stampede flash-sale shop (API.md).',
-      },
-      components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      },
-    },
-    transform: jsonSchemaTransform,
-  });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerOpenApi(app);
 
   await app.register(authPlugin, { ctx });
   await app.register(opsRoutes, { ctx });
-  await app.register(authRoutes, { ctx, prefix: '/api/auth' });
+  const limiter =
+    loginLimiter ??
+    (await createAppLoginLimiter({
+      redisUrl: ctx.config.redisUrl,
+      prefix: ctx.config.redisKeyPrefix,
+      logger: ctx.logger,
+    }));
+  app.addHook('onClose', () => limiter.close());
+  await app.register(authRoutes, { ctx, loginLimiter: limiter, prefix: '/api/auth' });
   await app.register(productRoutes, { ctx, prefix: '/api/products' });
   await app.register(orderRoutes, { ctx, prefix: '/api/orders' });
   await app.register(adminRoutes, { ctx, prefix: '/api/admin' });
@@ -95,4 +95,23 @@ export async function buildApp({ ctx }: { ctx: AppContext }): Promise<FastifyIns
       }),
   );
   return app;
+}
+
+/**
+ * Bodies are JSON or nothing. The JSON parser refuses `__proto__` and `constructor.prototype`
+ * keys (400) and reads an empty body as no body, so `POST /api/orders/1/pay` with a JSON content
+ * type and nothing to send works as it would without the header; a route that needs a body
+ * still answers 400 for it. Plain text is not parsed at all: it gets 415, like any other type.
+ */
+function registerBodyParsers(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '') {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+  app.removeContentTypeParser('text/plain');
 }

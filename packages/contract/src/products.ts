@@ -1,51 +1,68 @@
 import { z } from 'zod';
-import { Currency, Id, PageQuery, Timestamp, pageOf, queryInt } from './common.ts';
+import {
+  Currency,
+  Id,
+  InputTimestamp,
+  PageQuery,
+  Timestamp,
+  pageOf,
+  queryInt,
+  text,
+} from './common.ts';
 
-export const Sale = z.object({
-  starts_at: Timestamp,
-  ends_at: Timestamp.nullable(),
-  max_per_user: z.int().nullable(),
-});
+export const Sale = z
+  .object({
+    starts_at: Timestamp,
+    ends_at: Timestamp.nullable(),
+    max_per_user: z.int().nullable(),
+  })
+  .meta({ id: 'Sale' });
 export type Sale = z.infer<typeof Sale>;
 
-export const Product = z.object({
-  id: z.int(),
-  sku: z.string(),
-  name: z.string(),
-  description: z.string(),
-  image_url: z.string().nullable(),
-  price_cents: z.int(),
-  currency: z.string(),
-  is_active: z.boolean(),
-  /** Units on sale right now (during a sale, the gate's live counter). */
-  available: z.int(),
-  sale: Sale.nullable(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-});
+export const Product = z
+  .object({
+    id: z.int(),
+    sku: z.string(),
+    name: z.string(),
+    description: z.string(),
+    image_url: z.string().nullable(),
+    price_cents: z.int(),
+    currency: z.string(),
+    is_active: z.boolean(),
+    /** Units on sale right now (during a sale, the gate's live counter). */
+    available: z.int(),
+    sale: Sale.nullable(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'Product' });
 export type Product = z.infer<typeof Product>;
 
 export const ProductListQuery = PageQuery.extend({
-  search: z.string().trim().max(100).optional(),
+  search: text().trim().max(100).optional(),
 });
 export type ProductListQuery = z.infer<typeof ProductListQuery>;
 
-export const ProductList = pageOf(Product).extend({ server_now: Timestamp });
+export const ProductList = pageOf(Product)
+  .extend({ server_now: Timestamp })
+  .meta({ id: 'ProductList' });
 export type ProductList = z.infer<typeof ProductList>;
 
-export const StockLevel = z.object({
-  product_id: z.int(),
-  available: z.int(),
-  server_now: Timestamp,
-});
+export const StockLevel = z
+  .object({
+    product_id: z.int(),
+    available: z.int(),
+    server_now: Timestamp,
+  })
+  .meta({ id: 'StockLevel' });
 export type StockLevel = z.infer<typeof StockLevel>;
 
 // ---- admin ----
 
 export const SaleInput = z
   .strictObject({
-    starts_at: Timestamp,
-    ends_at: Timestamp.nullable().optional(),
+    starts_at: InputTimestamp,
+    ends_at: InputTimestamp.nullable().optional(),
     max_per_user: z.int().min(1).max(1_000_000).nullable().optional(),
   })
   .refine((sale) => !sale.ends_at || Date.parse(sale.ends_at) > Date.parse(sale.starts_at), {
@@ -65,10 +82,9 @@ export const StockQuantity = z.int().min(0).max(10_000_000);
 
 const productFields = {
   sku: Sku,
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(5000),
-  image_url: z
-    .string()
+  name: text().trim().min(1).max(200),
+  description: text().max(5000),
+  image_url: text()
     .max(2048)
     .refine((url) => /^(https?:\/\/|\/)/.test(url), 'must be an http(s) URL or a path')
     .nullable(),
@@ -78,17 +94,19 @@ const productFields = {
   sale: SaleInput.nullable(),
 };
 
-export const CreateProductInput = z.strictObject({
-  sku: productFields.sku,
-  name: productFields.name,
-  description: productFields.description.optional(),
-  image_url: productFields.image_url.optional(),
-  price_cents: productFields.price_cents,
-  currency: productFields.currency.optional(),
-  is_active: productFields.is_active.optional(),
-  stock: StockQuantity,
-  sale: productFields.sale.optional(),
-});
+export const CreateProductInput = z
+  .strictObject({
+    sku: productFields.sku,
+    name: productFields.name,
+    description: productFields.description.optional(),
+    image_url: productFields.image_url.optional(),
+    price_cents: productFields.price_cents,
+    currency: productFields.currency.optional(),
+    is_active: productFields.is_active.optional(),
+    stock: StockQuantity,
+    sale: productFields.sale.optional(),
+  })
+  .meta({ id: 'CreateProduct' });
 export type CreateProductInput = z.infer<typeof CreateProductInput>;
 
 export const UpdateProductInput = z
@@ -102,13 +120,16 @@ export const UpdateProductInput = z
     is_active: productFields.is_active.optional(),
     sale: productFields.sale.optional(),
   })
-  .refine((input) => Object.keys(input).length > 0, { message: 'at least one field to change' });
+  .refine((input) => Object.keys(input).length > 0, { message: 'at least one field to change' })
+  .meta({ id: 'UpdateProduct' });
 export type UpdateProductInput = z.infer<typeof UpdateProductInput>;
 
-export const SetStockInput = z.strictObject({ quantity: StockQuantity });
+export const SetStockInput = z.strictObject({ quantity: StockQuantity }).meta({ id: 'SetStock' });
 export type SetStockInput = z.infer<typeof SetStockInput>;
 
-export const StockSet = z.object({ product_id: z.int(), available: z.int() });
+export const StockSet = z
+  .object({ product_id: z.int(), available: z.int() })
+  .meta({ id: 'StockSet' });
 export type StockSet = z.infer<typeof StockSet>;
 
 export const LowStockQuery = z.strictObject({
@@ -116,18 +137,22 @@ export const LowStockQuery = z.strictObject({
 });
 export type LowStockQuery = z.infer<typeof LowStockQuery>;
 
-export const LowStockList = z.object({ items: z.array(Product) });
+export const LowStockList = z.object({ items: z.array(Product) }).meta({ id: 'LowStockList' });
 export type LowStockList = z.infer<typeof LowStockList>;
 
-export const SyncStockInput = z.strictObject({
-  product_ids: z.array(Id).min(1).max(1000).optional(),
-});
+export const SyncStockInput = z
+  .strictObject({
+    product_ids: z.array(Id).min(1).max(1000).optional(),
+  })
+  .meta({ id: 'SyncStock' });
 export type SyncStockInput = z.infer<typeof SyncStockInput>;
 
-export const SyncStockResult = z.object({
-  /** Products whose gate was set from the database. */
-  synced: z.int(),
-  /** Units of difference the sync found and corrected, summed over products. */
-  drift: z.int(),
-});
+export const SyncStockResult = z
+  .object({
+    /** Products whose gate was set from the database. */
+    synced: z.int(),
+    /** Units of difference the sync found and corrected, summed over products. */
+    drift: z.int(),
+  })
+  .meta({ id: 'SyncStockResult' });
 export type SyncStockResult = z.infer<typeof SyncStockResult>;

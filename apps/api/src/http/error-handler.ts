@@ -56,10 +56,18 @@ function toAnswer(error: FastifyError): Answer {
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = (error as { validationContext?: string }).validationContext ?? 'body';
-    const fields = error.validation.map((issue) => ({
-      path: `${where}${issue.instancePath.replaceAll('/', '.')}`.replace(/\.$/, ''),
-      message: issue.message ?? 'is not valid',
-    }));
+    const fields = error.validation.flatMap((issue) => {
+      const path = `${where}${issue.instancePath.replaceAll('/', '.')}`.replace(/\.$/, '');
+      // An unknown field is named by its own path, so a client sees which one to drop.
+      const unknown = (issue.params as { keys?: unknown }).keys;
+      if (issue.keyword === 'unrecognized_keys' && Array.isArray(unknown)) {
+        return unknown.map((key) => ({
+          path: `${path}.${String(key)}`,
+          message: 'is not a known field',
+        }));
+      }
+      return [{ path, message: issue.message ?? 'is not valid' }];
+    });
     return validationFailed(fields);
   }
   switch (error.code) {

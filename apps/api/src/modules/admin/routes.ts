@@ -111,7 +111,7 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
         tags: ['admin'],
         summary: 'Set the stock cache from the database',
         security,
-        body: SyncStockInput.optional(),
+        body: SyncStockInput.nullish(),
         response: { 200: SyncStockResult, 400: ErrorBody, ...denied },
       },
     },

@@ -1,6 +1,9 @@
 import { AuthSession, ErrorBody, LoginInput, MeResponse, RegisterInput } from '@stampede/contract';
-import { typed, type RoutesPlugin } from '../../http/route-types.ts';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.ts';
+import { typed } from '../../http/route-types.ts';
 import { UnauthorizedError } from '../../lib/errors.ts';
+import type { LoginLimiter } from './login-limiter.ts';
 import { principalOf } from './plugin.ts';
 import { getUserById, toUser } from './selectors.ts';
 import { loginUser, registerUser, type Session } from './services.ts';
@@ -13,7 +16,10 @@ function toSession(session: Session) {
   };
 }
 
-export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
+export async function authRoutes(
+  app: FastifyInstance,
+  { ctx, loginLimiter }: { ctx: AppContext; loginLimiter: LoginLimiter },
+): Promise<void> {
   const r = typed(app);
 
   r.post(
@@ -40,7 +46,10 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
         response: { 200: AuthSession, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
       },
     },
-    async (request) => toSession(await loginUser({ ctx, input: request.body })),
+    async (request) =>
+      toSession(
+        await loginUser({ ctx, limiter: loginLimiter, input: { ...request.body, ip: request.ip } }),
+      ),
   );
 
   r.get(
@@ -60,4 +69,4 @@ export const authRoutes: RoutesPlugin = async (app, { ctx }) => {
       return { user: toUser(user) };
     },
   );
-};
+}

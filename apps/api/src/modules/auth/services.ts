@@ -1,10 +1,14 @@
 import { eq, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import { users } from '../../db/schema.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError, RateLimitedError } from '../../lib/errors.ts';
 import { isUniqueViolation } from '../../lib/pg-errors.ts';
+import type { LoginLimiter } from './login-limiter.ts';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
 import { getUserByEmail, type UserRow } from './selectors.ts';
+
+/** Drizzle wraps the driver's error (with its SQLSTATE) as `cause`. */
+const causeOf = (error: unknown) => (error as { cause?: unknown } | null)?.cause;
 
 export interface Session {
   readonly user: UserRow;
@@ -41,7 +45,10 @@ export async function registerUser({
       .returning();
     return sessionFor(ctx, user!);
   } catch (error) {
-    if (isUniqueViolation(error, 'users_email_key')) {
+    if (
+      isUniqueViolation(error, 'users_email_key') ||
+      isUniqueViolation(causeOf(error), 'users_email_key')
+    ) {
       throw new AppError('email_taken', 'An account with this email already exists.');
     }
     throw error;
@@ -50,20 +57,34 @@ export async function registerUser({
 
 /**
  * Sign in. An unknown email costs the same hash verification as a wrong password and gets the
- * same answer, so neither the words nor the timing tell which accounts exist.
+ * same answer, so neither the words nor the timing tell which accounts exist. Attempts are
+ * limited per email and per IP before any password is checked (`LoginLimiter`); a success
+ * gives its slots back, so only failures count.
  */
 export async function loginUser({
   ctx,
+  limiter,
   input,
 }: {
   ctx: AppContext;
-  input: { email: string; password: string };
+  limiter: LoginLimiter;
+  input: { email: string; password: string; ip: string };
 }): Promise<Session> {
-  const user = await getUserByEmail({ db: ctx.db, email: input.email });
+  const email = input.email.toLowerCase();
+  const attempt = { email, ip: input.ip };
+  const admission = await limiter.acquire(attempt);
+  if (!admission.allowed) {
+    throw new RateLimitedError(
+      admission.retryAfterMs,
+      'Too many failed sign-in attempts; wait before trying again.',
+    );
+  }
+  const user = await getUserByEmail({ db: ctx.db, email });
   const valid = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
   if (!user || !valid) {
     throw new AppError('invalid_credentials', 'The email or password is not right.');
   }
+  await limiter.succeeded(attempt);
   return sessionFor(ctx, user);
 }
 

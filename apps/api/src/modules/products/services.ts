@@ -8,6 +8,9 @@ import { isUniqueViolation } from '../../lib/pg-errors.ts';
 import { syncAfterAdminChange } from '../stock/services.ts';
 import { getProductWithStock, type ProductWithStock } from './selectors.ts';
 
+/** Drizzle wraps the driver's error (with its SQLSTATE) as `cause`. */
+const causeOf = (error: unknown) => (error as { cause?: unknown } | null)?.cause;
+
 function saleColumns(sale: SaleInput | null | undefined) {
   if (sale === undefined) return {};
   return {
@@ -53,7 +56,11 @@ export async function createProduct({
       return id;
     });
   } catch (error) {
-    if (isUniqueViolation(error, 'products_sku_key')) throw skuTaken(input.sku);
+    if (
+      isUniqueViolation(error, 'products_sku_key') ||
+      isUniqueViolation(causeOf(error), 'products_sku_key')
+    )
+      throw skuTaken(input.sku);
     throw error;
   }
   await syncAfterAdminChange(ctx, productId);
@@ -88,7 +95,11 @@ export async function updateProduct({
       .where(eq(products.id, input.productId))
       .returning({ id: products.id });
   } catch (error) {
-    if (isUniqueViolation(error, 'products_sku_key')) throw skuTaken(changes.sku ?? '');
+    if (
+      isUniqueViolation(error, 'products_sku_key') ||
+      isUniqueViolation(causeOf(error), 'products_sku_key')
+    )
+      throw skuTaken(changes.sku ?? '');
     throw error;
   }
   if (updated.length === 0) throw new ProductNotFoundError(input.productId);
