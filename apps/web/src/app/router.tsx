@@ -13,7 +13,6 @@ import { OrderRoute, OrdersRoute } from './routes/orders';
 import { ProductRoute } from './routes/product';
 import { RouteError } from './routes/route-error';
 
-
 const adminRoute = (name: keyof typeof AdminModule) => async () => {
   const module = await import('./routes/admin');
   return { Component: module[name] };

@@ -54,7 +54,10 @@ export function AdminOrdersView() {
       ) : orders.data.items.length === 0 ? (
         <EmptyState title="No orders here">No order matches this filter yet.</EmptyState>
       ) : (
-        <div className="overflow-x-auto rounded-[var(--radius-card)] border border-border bg-card shadow-sm">
+        <div
+          className={`overflow-x-auto rounded-[var(--radius-card)] border border-border bg-card shadow-sm transition-opacity ${orders.isPlaceholderData ? 'opacity-60' : ''}`}
+          aria-busy={orders.isPlaceholderData || undefined}
+        >
           <table className="w-full min-w-[44rem] text-left text-sm" aria-label="Orders">
             <thead className="border-b border-border bg-muted/60 text-xs uppercase tracking-wide text-muted-foreground">
               <tr>

@@ -1,0 +1,48 @@
+import type { CreateProductInput, Product, StockLevel } from '@stampede/contract';
+
+/** Direct calls to the API for arranging a scenario (the UI is what is under test). */
+export class ApiHelper {
+  private token: string | null = null;
+
+  constructor(private readonly baseUrl: string) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.baseUrl}/api${path}`, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  async signInAsAdmin(email: string, password: string) {
+    const session = await this.call<{ access_token: string }>('POST', '/auth/login', {
+      email,
+      password,
+    });
+    this.token = session.access_token;
+  }
+
+  createProduct(input: CreateProductInput) {
+    return this.call<Product>('POST', '/admin/products', input);
+  }
+
+  stock(productId: number) {
+    return this.call<StockLevel>('GET', `/products/${productId}/stock`);
+  }
+
+  product(productId: number) {
+    return this.call<Product>('GET', `/products/${productId}`);
+  }
+
+  /** The server's clock, which sale windows are decided by. */
+  async serverNow(): Promise<number> {
+    const list = await this.call<{ server_now: string }>('GET', '/products?page_size=1');
+    return Date.parse(list.server_now);
+  }
+}
