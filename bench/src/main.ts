@@ -1,0 +1,252 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { machineInfo, othersBusy } from './proc.ts';
+import { runProfile, type ProfileSummary } from './profile-run.ts';
+import { Progress } from './progress.ts';
+import { writeReport } from './report.ts';
+import { runMode, type ModeResult } from './run-mode.ts';
+import { FULL, QUICK, type Scenario } from './scenario.ts';
+import { MODES, REDIS_URL, withPgAdmin, type ModeName } from './servers.ts';
+
+/**
+ * `npm run bench` / `npm run bench:quick`: every mode, one after the other, on this machine,
+ * each on a fresh database; then the JSON result, the Markdown report and its chart.
+ *
+ *   --quick            the scaled-down scenario (under a minute)
+ *   --modes a,b        only these modes (default: all)
+ *   --profile          also profile the redis mode (default: on for full, off for quick)
+ *   --no-profile       skip it
+ *   --out <file>       result JSON (default bench/results/latest.json or quick-latest.json)
+ *   --wait-quiet <s>   before each mode, wait up to this long for other processes to calm down
+ *                      (default 120 for full, 5 for quick): the machine has only 2 cores
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../..');
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    modes: { type: 'string' },
+    profile: { type: 'boolean' },
+    'no-profile': { type: 'boolean', default: false },
+    'wait-quiet': { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+const scenario: Scenario = values.quick ? QUICK : FULL;
+const wanted = values.modes ? values.modes.split(',').map((m) => m.trim()) : undefined;
+for (const name of wanted ?? []) {
+  if (!MODES.some((m) => m.name === name)) {
+    console.error(`unknown mode ${name}; modes: ${MODES.map((m) => m.name).join(', ')}`);
+    process.exit(2);
+  }
+}
+const waitQuietMs = 1000 * Number(values['wait-quiet'] ?? (scenario.name === 'full' ? 120 : 5));
+const profile = values['no-profile'] ? false : (values.profile ?? scenario.name === 'full');
+const resultsDir = join(repoRoot, 'bench/results');
+const outFile = resolve(
+  values.out ?? join(resultsDir, scenario.name === 'full' ? 'latest.json' : 'quick-latest.json'),
+);
+
+async function available(): Promise<{ postgres: string | null; redis: string | null }> {
+  let postgres: string | null;
+  let redis: string | null;
+  try {
+    postgres = await withPgAdmin(
+      async (c) => (await c.query('SHOW server_version')).rows[0]?.server_version,
+    );
+  } catch {
+    postgres = null;
+  }
+  const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    const info = await client.info('server');
+    redis = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+  } catch {
+    redis = null;
+  } finally {
+    client.disconnect();
+  }
+  return { postgres, redis };
+}
+
+function gitCommit(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'apps', 'packages'], {
+      cwd: repoRoot,
+    })
+      .toString()
+      .trim();
+    return dirty ? `${commit}+dirty` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function versionOf(pkg: string): string {
+  try {
+    const file = join(repoRoot, 'node_modules', pkg, 'package.json');
+    return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Wait (up to `maxMs`) until processes other than ours use less than a quarter of a core. */
+async function waitQuiet(
+  progress: Progress,
+  maxMs: number,
+): Promise<{ cores: number; top: string[] }> {
+  const deadline = Date.now() + maxMs;
+  let busy = await othersBusy(1000);
+  let said = false;
+  while (busy.cores > 0.25 && Date.now() < deadline) {
+    if (!said) {
+      progress.line(
+        `  waiting for a quieter machine: others use ${busy.cores} cores (${busy.top.join(', ')})`,
+      );
+      said = true;
+    }
+    busy = await othersBusy(2000);
+  }
+  return busy;
+}
+
+async function main(): Promise<void> {
+  const services = await available();
+  const modes = MODES.filter((m) => !wanted || wanted.includes(m.name));
+  const runId = randomBytes(3).toString('hex');
+  const runDir = mkdtempSync(join(tmpdir(), `stampede-bench-${runId}-`));
+  const busy = await othersBusy();
+  const progress = new Progress();
+  progress.line(
+    `Stampede benchmark (${scenario.name}): S=${scenario.units} units, B=${scenario.buyers} buyers, ` +
+      `${modes.length} modes; server logs in ${runDir}`,
+  );
+  if (busy.cores > 0.3) {
+    progress.line(
+      `warning: other processes are using ${busy.cores} cores (${busy.top.join(', ')}); results will be noisy`,
+    );
+  }
+
+  const results: Partial<Record<ModeName, ModeResult & { other_load_before: unknown }>> = {};
+  const skipped: Record<string, string> = {};
+  const options = { repoRoot, runDir, runId, rateLimitMs: scenario.rateLimitMs };
+  const started = performance.now();
+  for (const [index, spec] of modes.entries()) {
+    progress.startMode(spec.name, index, modes.length + (profile ? 1 : 0));
+    if (spec.database === 'external' && !services.postgres) {
+      skipped[spec.name] = 'PostgreSQL not reachable at 127.0.0.1:5432';
+      continue;
+    }
+    if (spec.redis && !services.redis) {
+      skipped[spec.name] = 'Redis not reachable at 127.0.0.1:6379';
+      continue;
+    }
+    try {
+      const before = await waitQuiet(progress, waitQuietMs);
+      const result = await runMode(spec, scenario, options, progress);
+      results[spec.name] = { ...result, other_load_before: before };
+      progress.line(
+        `  ${spec.name}: ${result.attempts_per_s} attempts/s at saturation, ` +
+          `orders ${result.orders_per_s ?? '-'}/s, sell-out ${result.sellout_ms ?? '-'} ms, ` +
+          `rejected p99 ${result.latency_ms.rejected.p99 ?? '-'} ms, RSS ${result.peak_rss_mb} MB, ` +
+          `${result.correct ? 'correct' : `VIOLATIONS: ${result.violations.join('; ')}`}`,
+      );
+    } catch (error) {
+      skipped[spec.name] = `failed: ${error instanceof Error ? error.message : String(error)}`;
+      progress.line(`  ${spec.name}: ${skipped[spec.name]}`);
+    }
+  }
+
+  let profileSummary: ProfileSummary | undefined;
+  if (profile && services.postgres && services.redis) {
+    progress.startMode('redis (profiled)', modes.length, modes.length + 1);
+    try {
+      await waitQuiet(progress, waitQuietMs);
+      const saturation = results.redis?.attempts_per_s;
+      profileSummary = await runProfile({
+        scenario,
+        options: { ...options, label: 'redis-profile' },
+        progress,
+        rate: saturation ? Math.round(saturation * 1.1) : 4000,
+        outDir: resultsDir,
+      });
+      progress.line(`  profile: ${profileSummary.file}`);
+    } catch (error) {
+      progress.line(`  profile failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  progress.finish();
+
+  const output = {
+    commit: gitCommit(),
+    machine: machineInfo(),
+    scenario: {
+      name: scenario.name,
+      units: scenario.units,
+      buyers: scenario.buyers,
+      max_per_user: 1,
+      order_rate_limit_ms: scenario.rateLimitMs,
+      rush: { rate_per_s: scenario.rush.rate, duration_ms: scenario.rush.durationMs },
+      ramp: {
+        start_per_s: scenario.ramp.startRate,
+        factor: scenario.ramp.factor,
+        step_ms: scenario.ramp.stepMs,
+        saturated_below: scenario.ramp.saturatedBelow,
+      },
+      steady: {
+        share_of_saturation: scenario.steady.share,
+        duration_ms: scenario.steady.durationMs,
+      },
+      storm: {
+        duration_ms: scenario.storm.durationMs,
+        units: scenario.storm.units,
+        order_attempts: scenario.storm.units * scenario.storm.orderAttemptsPerUnit,
+        reads_share_of_saturation: scenario.storm.readShare,
+        list_share_of_reads: scenario.storm.listShare,
+      },
+      warmup: scenario.warmup,
+      client: { library: `undici ${versionOf('undici')}`, ...scenario.client },
+      latency_from: 'scheduled send time (open model, no coordinated omission)',
+      headline_latency: {
+        success: 'order 201s of the rush phase',
+        rejected: 'refusals of the steady phase (80% of the saturating rate)',
+      },
+    },
+    versions: {
+      node: process.version,
+      postgres: services.postgres,
+      redis: services.redis,
+      fastify: versionOf('fastify'),
+      undici: versionOf('undici'),
+    },
+    duration_s: Math.round((performance.now() - started) / 1000),
+    other_load_at_start: busy,
+    skipped,
+    modes: results,
+    ...(profileSummary ? { profile: profileSummary } : {}),
+  };
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, `${JSON.stringify(output, null, 2)}\n`);
+  const report = writeReport(output, outFile);
+  console.error(`results: ${outFile}\nreport:  ${report}`);
+  const failed = Object.values(results).some((r) => r && !r.correct);
+  if (failed || Object.keys(skipped).length > 0) process.exitCode = 1;
+}
+
+export type BenchOutput = Parameters<typeof writeReport>[0];
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

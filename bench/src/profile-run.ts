@@ -1,0 +1,77 @@
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyseProfile, readProfile, type ProfileAnalysis } from './profile.ts';
+import type { Progress } from './progress.ts';
+import { runMode } from './run-mode.ts';
+import type { Scenario } from './scenario.ts';
+import { MODES, type ServerOptions } from './servers.ts';
+
+/**
+ * The `redis` mode again, under `node --cpu-prof`, through the rush and then a constant load
+ * past its saturating rate; the profile is cut to that saturating window and summarised.
+ * (Profiling slows the server a little, so this run's numbers are not the mode's results.)
+ */
+export interface ProfileSummary extends ProfileAnalysis {
+  readonly file: string;
+  readonly window_from_us: number | null;
+  readonly window_to_us: number | null;
+  readonly offered_per_s: number;
+  readonly answered_per_s: number;
+  readonly api_cpu_cores: number;
+  readonly api_cpu_us_per_request: number;
+  readonly outcomes: Record<string, number>;
+}
+
+export async function runProfile(input: {
+  scenario: Scenario;
+  options: ServerOptions;
+  progress: Progress;
+  rate: number;
+  outDir: string;
+}): Promise<ProfileSummary> {
+  const dir = join(input.options.runDir, 'cpu-profile');
+  mkdirSync(dir, { recursive: true });
+  const spec = MODES.find((m) => m.name === 'redis')!;
+  const durationMs = input.scenario.name === 'full' ? 8000 : 2500;
+  const window: { from?: number; to?: number } = {};
+  const hr = () => Number(process.hrtime.bigint() / 1000n);
+  const result = await runMode(
+    spec,
+    input.scenario,
+    { ...input.options, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] },
+    input.progress,
+    {
+      loadOnly: true,
+      constantLoad: { rate: input.rate, durationMs },
+      onPhase: (name, edge) => {
+        if (name !== 'saturating load') return;
+        if (edge === 'start') window.from = hr();
+        else window.to = hr();
+      },
+    },
+  );
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length === 0) throw new Error(`no .cpuprofile written in ${dir}`);
+  const file = join(dir, files[0]!);
+  const analysis = analyseProfile(readProfile(file), window);
+  const phase = result.phases['saturating load']!;
+  const seconds = phase.duration_ms / 1000;
+  const answered = phase.answered_per_s * seconds;
+  // The raw profile, for Chrome DevTools / speedscope (not committed: it is large).
+  mkdirSync(input.outDir, { recursive: true });
+  const kept = join(input.outDir, `redis-${input.scenario.name}.cpuprofile`);
+  copyFileSync(file, kept);
+  return {
+    file: kept,
+    window_from_us: window.from ?? null,
+    window_to_us: window.to ?? null,
+    offered_per_s: input.rate,
+    answered_per_s: phase.answered_per_s,
+    api_cpu_cores: phase.cpu_cores.api,
+    api_cpu_us_per_request: Math.round(
+      (phase.cpu_cores.api * seconds * 1e6) / Math.max(answered, 1),
+    ),
+    outcomes: phase.outcomes,
+    ...analysis,
+  };
+}
