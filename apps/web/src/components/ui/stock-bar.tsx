@@ -29,7 +29,7 @@ export function StockBar({
   const text = ended
     ? 'Sale ended'
     : upcoming && !soldOut
-      ? `${left.toLocaleString('en-US')} units at launch`
+      ? `${left.toLocaleString('en-US')} unit${left === 1 ? '' : 's'} at launch`
       : soldOut
         ? 'Sold out'
         : low

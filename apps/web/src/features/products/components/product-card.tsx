@@ -39,14 +39,17 @@ export function ProductCard({
         />
         <SalePhaseBadge phase={sale.phase} className="absolute left-3 top-3 shadow-sm" />
       </Link>
-      <div className="flex flex-1 flex-col gap-3 p-4">
-        <div className="flex items-start justify-between gap-3">
-          <h3 id={`product-${product.id}-name`} className="text-base font-semibold leading-snug">
+      <div className="flex flex-1 flex-col gap-2.5 p-3 sm:gap-3 sm:p-4">
+        <div className="flex flex-col gap-1 sm:flex-row sm:items-start sm:justify-between sm:gap-3">
+          <h3
+            id={`product-${product.id}-name`}
+            className="text-sm font-semibold leading-snug sm:text-base"
+          >
             <Link to={`/products/${product.id}`} className="hover:text-primary">
               {product.name}
             </Link>
           </h3>
-          <p className="tabular shrink-0 text-base font-bold">
+          <p className="tabular shrink-0 text-sm font-bold sm:text-base">
             {formatMoney(product.price_cents, product.currency)}
           </p>
         </div>

@@ -46,25 +46,25 @@ export function ProductCatalogue({ renderAction }: { renderAction?: ProductActio
 
   return (
     <div className="flex flex-col gap-8">
-      <section className="relative overflow-hidden rounded-[var(--radius-card)] bg-secondary px-6 py-10 text-secondary-foreground sm:px-10">
+      <section className="relative overflow-hidden rounded-[var(--radius-card)] bg-secondary px-5 py-6 text-secondary-foreground sm:px-10 sm:py-10">
         <div
           className="absolute -right-16 -top-20 size-72 rounded-full bg-primary/40 blur-3xl"
           aria-hidden
         />
-        <div className="relative flex flex-col gap-6 md:flex-row md:items-end md:justify-between">
+        <div className="relative flex flex-col gap-4 sm:gap-6 md:flex-row md:items-end md:justify-between">
           <div className="max-w-xl">
             <p className="text-sm font-semibold uppercase tracking-widest text-primary">
               Flash sales
             </p>
-            <h1 className="mt-2 text-3xl font-extrabold tracking-tight sm:text-4xl">
+            <h1 className="mt-2 text-2xl font-extrabold tracking-tight sm:text-4xl">
               Limited drops. Real stock. No oversells.
             </h1>
-            <p className="mt-3 text-secondary-foreground/75">
+            <p className="mt-3 hidden text-secondary-foreground/75 sm:block">
               Every unit you see is a unit we have. When the counter hits zero, it is gone.
             </p>
           </div>
           {nextDrop?.sale && (
-            <div className="rounded-xl bg-white/10 p-4 backdrop-blur">
+            <div className="rounded-xl bg-white/10 px-4 py-3 backdrop-blur sm:p-4">
               <p className="text-xs font-semibold uppercase tracking-wide text-secondary-foreground/70">
                 Next drop: {nextDrop.name}
               </p>
@@ -101,7 +101,10 @@ export function ProductCatalogue({ renderAction }: { renderAction?: ProductActio
       </div>
 
       {products.isPending ? (
-        <div className="grid gap-5 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-4" aria-busy="true">
+        <div
+          className="grid grid-cols-2 gap-3 sm:gap-5 lg:grid-cols-3 xl:grid-cols-4"
+          aria-busy="true"
+        >
           {Array.from({ length: 8 }, (_, index) => (
             <div
               key={index}
@@ -150,7 +153,7 @@ export function ProductCatalogue({ renderAction }: { renderAction?: ProductActio
                   ({inSection.length})
                 </span>
               </h2>
-              <div className="grid gap-5 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-4">
+              <div className="grid grid-cols-2 gap-3 sm:gap-5 lg:grid-cols-3 xl:grid-cols-4">
                 {inSection.map((product) => (
                   <ProductCard
                     key={product.id}
