@@ -43,6 +43,10 @@ export const ProductListQuery = PageQuery.extend({
 });
 export type ProductListQuery = z.infer<typeof ProductListQuery>;
 
+/** Admin product listing: every product, active or not, with the catalogue's search. */
+export const AdminProductListQuery = ProductListQuery;
+export type AdminProductListQuery = z.infer<typeof AdminProductListQuery>;
+
 export const ProductList = pageOf(Product)
   .extend({ server_now: Timestamp })
   .meta({ id: 'ProductList' });

@@ -1,12 +1,14 @@
 import {
   AdminOrderList,
   AdminOrderListQuery,
+  AdminProductListQuery,
   CreateProductInput,
   ErrorBody,
   IdParams,
   LowStockList,
   LowStockQuery,
   Product,
+  ProductList,
   SetStockInput,
   StockSet,
   SyncStockInput,
@@ -16,8 +18,9 @@ import {
 import { typed, type RoutesPlugin } from '../../http/route-types.ts';
 import { toAdminOrderResponse } from '../orders/responses.ts';
 import { listAllOrders } from '../orders/selectors.ts';
+import { ProductNotFoundError } from '../../lib/errors.ts';
 import { toProductResponse } from '../products/responses.ts';
-import { getLowStockProducts } from '../products/selectors.ts';
+import { getAllProducts, getLowStockProducts, getProductWithStock } from '../products/selectors.ts';
 import { createProduct, updateProduct } from '../products/services.ts';
 import { bulkSyncStockToRedis, setStock } from '../stock/services.ts';
 
@@ -42,6 +45,57 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     async (request, reply) =>
       reply.code(201).send(toProductResponse(await createProduct({ ctx, input: request.body }))),
+  );
+
+  r.get(
+    '/products',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Every product, active or not (beyond API.md)',
+        security,
+        querystring: AdminProductListQuery,
+        response: { 200: ProductList, 400: ErrorBody, ...denied },
+      },
+    },
+    async (request) => {
+      const { page, page_size, search } = request.query;
+      const { items, total } = await getAllProducts({
+        ctx,
+        page,
+        pageSize: page_size,
+        ...(search ? { search } : {}),
+      });
+      return {
+        items: items.map(toProductResponse),
+        page,
+        page_size,
+        total,
+        server_now: new Date().toISOString(),
+      };
+    },
+  );
+
+  r.get(
+    '/products/:id',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'One product, active or not (beyond API.md)',
+        security,
+        params: IdParams,
+        response: { 200: Product, 400: ErrorBody, ...denied, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const product = await getProductWithStock({
+        ctx,
+        productId: request.params.id,
+        includeInactive: true,
+      });
+      if (!product) throw new ProductNotFoundError(request.params.id);
+      return toProductResponse(product);
+    },
   );
 
   r.patch(

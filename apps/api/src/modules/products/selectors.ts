@@ -16,7 +16,7 @@ function escapeLike(text: string): string {
 }
 
 /** Active products (optionally matching `search` in name, SKU or description), live stock. */
-export async function getActiveProducts({
+export function getActiveProducts({
   ctx,
   search,
   page,
@@ -27,7 +27,32 @@ export async function getActiveProducts({
   page: number;
   pageSize: number;
 }): Promise<{ items: ProductWithStock[]; total: number }> {
-  const conditions: (SQL | undefined)[] = [eq(products.isActive, true)];
+  return listProducts(ctx, { search, page, pageSize, activeOnly: true });
+}
+
+/** Admin: every product, active or not, in the same order and with the same search. */
+export function getAllProducts({
+  ctx,
+  search,
+  page,
+  pageSize,
+}: {
+  ctx: AppContext;
+  search?: string;
+  page: number;
+  pageSize: number;
+}): Promise<{ items: ProductWithStock[]; total: number }> {
+  return listProducts(ctx, { search, page, pageSize, activeOnly: false });
+}
+
+async function listProducts(
+  ctx: AppContext,
+  options: { search: string | undefined; page: number; pageSize: number; activeOnly: boolean },
+): Promise<{ items: ProductWithStock[]; total: number }> {
+  const { search, page, pageSize } = options;
+  const conditions: (SQL | undefined)[] = [
+    options.activeOnly ? eq(products.isActive, true) : undefined,
+  ];
   if (search) {
     const pattern = `%${escapeLike(search)}%`;
     conditions.push(
