@@ -79,7 +79,11 @@ export default async function setup(project: TestProject) {
   // 2. A database of its own, dropped at the end.
   const databaseName = `stampede_e2e_${suffix}`;
   const maintenance = new pg.Client({ connectionString: DATABASE_URL });
-  await maintenance.connect();
+  await maintenance.connect().catch((error: Error) => {
+    throw new Error(
+      `The end-to-end tests need a PostgreSQL server at DATABASE_URL (${DATABASE_URL}): ${error.message}`,
+    );
+  });
   await maintenance.query(`CREATE DATABASE "${databaseName}"`);
   await maintenance.end();
   const databaseUrl = new URL(DATABASE_URL);

@@ -42,6 +42,18 @@ describe('Countdown', () => {
     expect(timer).toHaveTextContent('00:00');
   });
 
+  it('turns on the real second even when the target is not on a whole second', () => {
+    vi.setSystemTime(DEVICE_NOW + 600);
+    serverSays(new Date(DEVICE_NOW + 600).toISOString());
+    render(<Countdown target={DEVICE_NOW + 10_600} label="Sale starts in" />);
+    const timer = screen.getByRole('timer');
+    expect(timer).toHaveTextContent('00:10');
+    act(() => vi.advanceTimersByTime(900));
+    expect(timer).toHaveTextContent('00:10');
+    act(() => vi.advanceTimersByTime(200));
+    expect(timer).toHaveTextContent('00:09');
+  });
+
   it('follows a new offset when the server clock is observed again', () => {
     serverSays('2030-01-01T12:00:00.000Z');
     render(<Countdown target={DEVICE_NOW + 60_000} label="Sale starts in" />);

@@ -1,4 +1,4 @@
-import { useServerNow } from '@/hooks/use-server-now';
+import { secondsUntil, useServerTime } from '@/hooks/use-server-time';
 import { cn } from '@/utils/cn';
 import { formatClock, formatDurationForSpeech } from '@/utils/format';
 
@@ -12,7 +12,6 @@ import { formatClock, formatDurationForSpeech } from '@/utils/format';
 export function Countdown({
   target,
   label,
-  now,
   className,
   size = 'md',
 }: {
@@ -20,14 +19,11 @@ export function Countdown({
   target: number;
   /** What is counted down to, as a phrase: "Sale starts in". */
   label: string;
-  /** The current server time, when the caller already ticks; otherwise the shared ticker. */
-  now?: number;
   className?: string;
   size?: 'sm' | 'md' | 'lg';
 }) {
-  const ticked = useServerNow();
-  const current = now ?? ticked;
-  const remaining = Math.max(0, target - current);
+  const seconds = useServerTime((now) => secondsUntil(target, now));
+  const remaining = seconds * 1000;
   return (
     <span
       role="timer"

@@ -4,7 +4,7 @@ import { Countdown } from '@/components/ui/countdown';
 import { ProductImage } from '@/components/ui/product-image';
 import { PageSpinner } from '@/components/ui/spinner';
 import { EmptyState, ErrorState } from '@/components/ui/states';
-import { useServerNow } from '@/hooks/use-server-now';
+import { useServerTime } from '@/hooks/use-server-time';
 import { cn } from '@/utils/cn';
 import { formatMoney } from '@/utils/format';
 import { paths } from '@/utils/paths';
@@ -15,16 +15,18 @@ import { useSoldUnits, type SoldUnits } from '../api/get-sold-units';
 
 /** Running sales with their live numbers: units sold (held by orders) and units left. */
 export function LiveSales() {
-  const now = useServerNow();
   const products = useAdminProducts({ queryConfig: { refetchInterval: 15_000 } });
-  const running = (products.data?.items ?? []).filter((product) => {
-    if (!product.sale) return false;
-    const phase = getSalePhase(product, now);
-    return phase === 'live' || phase === 'sold_out';
-  });
-  const upcoming = (products.data?.items ?? []).filter(
-    (product) => product.sale && getSalePhase(product, now) === 'upcoming',
-  );
+  const items = products.data?.items ?? [];
+  const phases = useServerTime((now) =>
+    items.map((product) => getSalePhase(product, now)).join(','),
+  ).split(',');
+  const withSale = items.map((product, index) => ({ product, phase: phases[index] }));
+  const running = withSale
+    .filter(({ product, phase }) => product.sale && (phase === 'live' || phase === 'sold_out'))
+    .map(({ product }) => product);
+  const upcoming = withSale
+    .filter(({ product, phase }) => product.sale && phase === 'upcoming')
+    .map(({ product }) => product);
   const sold = useSoldUnits({ productIds: running.map((product) => product.id) });
 
   if (products.isPending) return <PageSpinner label="Loading sales" />;
@@ -47,7 +49,7 @@ export function LiveSales() {
         ) : (
           <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
             {running.map((product) => (
-              <LiveSaleCard key={product.id} product={product} now={now} sold={sold.data} />
+              <LiveSaleCard key={product.id} product={product} sold={sold.data} />
             ))}
           </div>
         )}
@@ -77,7 +79,6 @@ export function LiveSales() {
                   {product.available.toLocaleString('en-US')} units · starts in
                   <Countdown
                     target={Date.parse(product.sale!.starts_at)}
-                    now={now}
                     label={`${product.name} starts in`}
                     size="sm"
                     className="text-info"
@@ -92,15 +93,7 @@ export function LiveSales() {
   );
 }
 
-function LiveSaleCard({
-  product,
-  now,
-  sold,
-}: {
-  product: Product;
-  now: number;
-  sold: SoldUnits | undefined;
-}) {
+function LiveSaleCard({ product, sold }: { product: Product; sold: SoldUnits | undefined }) {
   const stock = useLiveStock({ productId: product.id });
   const left = stock.data?.available ?? product.available;
   const soldUnits = sold?.byProduct[product.id];
@@ -127,7 +120,7 @@ function LiveSaleCard({
             {endsAt ? (
               <>
                 {' '}
-                · ends in <Countdown target={endsAt} now={now} label="Sale ends in" size="sm" />
+                · ends in <Countdown target={endsAt} label="Sale ends in" size="sm" />
               </>
             ) : (
               ' · no end'

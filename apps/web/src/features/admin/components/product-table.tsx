@@ -4,7 +4,7 @@ import { buttonClasses } from '@/components/ui/button';
 import { ProductImage } from '@/components/ui/product-image';
 import { PageSpinner } from '@/components/ui/spinner';
 import { EmptyState, ErrorState } from '@/components/ui/states';
-import { useServerNow } from '@/hooks/use-server-now';
+import { useServerTime } from '@/hooks/use-server-time';
 import { formatDateTime, formatMoney } from '@/utils/format';
 import { paths } from '@/utils/paths';
 import { getSalePhase, type SalePhase } from '@/utils/sale-phase';
@@ -20,8 +20,11 @@ const phaseTone: Record<SalePhase, 'primary' | 'info' | 'dark' | 'neutral'> = {
 
 export function ProductTable() {
   const [search, setSearch] = useState('');
-  const now = useServerNow();
   const products = useAdminProducts({ search: search.trim() });
+  const items = products.data?.items ?? [];
+  const phases = useServerTime((now) =>
+    items.map((product) => getSalePhase(product, now)).join(','),
+  ).split(',') as SalePhase[];
 
   return (
     <div className="flex flex-col gap-4">
@@ -85,8 +88,8 @@ export function ProductTable() {
               </tr>
             </thead>
             <tbody className="divide-y divide-border">
-              {products.data.items.map((product) => {
-                const phase = getSalePhase(product, now);
+              {products.data.items.map((product, index) => {
+                const phase = phases[index] ?? 'live';
                 return (
                   <tr key={product.id}>
                     <td className="px-4 py-3">

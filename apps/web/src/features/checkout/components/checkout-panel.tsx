@@ -4,7 +4,7 @@ import { Link } from 'react-router';
 import { Alert } from '@/components/ui/alert';
 import { Button, ReasonButton, buttonClasses } from '@/components/ui/button';
 import { Countdown } from '@/components/ui/countdown';
-import { useServerNow } from '@/hooks/use-server-now';
+import { useServerTime } from '@/hooks/use-server-time';
 import { getServerNow } from '@/store/server-clock-store';
 import { formatMoney } from '@/utils/format';
 import { paths } from '@/utils/paths';
@@ -31,7 +31,6 @@ export function CheckoutPanel({
   /** Applies a suggested fix (lower a quantity, remove a line) to the cart. */
   onFix: (fix: Exclude<CheckoutFix, { kind: 'sign_in' }>) => void;
 }) {
-  const now = useServerNow();
   const keyFor = useCheckoutAttemptStore((state) => state.keyFor);
   const closeAttempt = useCheckoutAttemptStore((state) => state.close);
   const placeOrder = usePlaceOrder();
@@ -52,10 +51,17 @@ export function CheckoutPanel({
   const count = lines.reduce((sum, line) => sum + line.quantity, 0);
 
   const notReady = lines.some((line) => !line.product);
-  const blocked = lines
-    .filter((line) => line.product)
-    .map((line) => ({ line, phase: getSalePhase(line.product!, now) }))
-    .find(({ phase }) => phase === 'upcoming' || phase === 'ended');
+  // The first line whose sale is not open, as "index:phase", re-evaluated as the clock turns.
+  const blockedKey = useServerTime((now) => {
+    const index = lines.findIndex((line) => {
+      const phase = line.product ? getSalePhase(line.product, now) : null;
+      return phase === 'upcoming' || phase === 'ended';
+    });
+    return index < 0 ? null : `${index}:${getSalePhase(lines[index]!.product!, now)}`;
+  });
+  const blocked = blockedKey
+    ? { line: lines[Number(blockedKey.split(':')[0])]!, phase: blockedKey.split(':')[1] }
+    : undefined;
 
   const submit = () => {
     const idempotencyKey = keyFor(fingerprint);
@@ -85,7 +91,7 @@ export function CheckoutPanel({
   const errorView =
     placeOrder.isError && answered ? describeCheckoutError(placeOrder.error, names) : null;
   const retryAt = retry && retry.fingerprint === fingerprint ? retry.at : null;
-  const waiting = retryAt !== null && now < retryAt;
+  const waiting = useServerTime((now) => retryAt !== null && now < retryAt);
 
   let reason: string | null = null;
   if (lines.length === 0) reason = 'Your cart is empty';
@@ -190,7 +196,7 @@ export function CheckoutPanel({
           {waiting && retryAt !== null && (
             <p className="mt-2 flex items-center gap-2 font-medium">
               Try again in
-              <Countdown target={retryAt} now={now} label="You can try again in" size="sm" />
+              <Countdown target={retryAt} label="You can try again in" size="sm" />
             </p>
           )}
           {errorView.requestId && (

@@ -3,15 +3,15 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { queryKeys } from '@/api/query-keys';
 import { Countdown } from '@/components/ui/countdown';
-import { useServerNow } from '@/hooks/use-server-now';
+import { useServerTime } from '@/hooks/use-server-time';
 import { formatDateTime } from '@/utils/format';
 
 /** "Pay within 14:59": the order's payment window on the server's clock. */
 export function PayBy({ order }: { order: Order }) {
-  const now = useServerNow();
   const queryClient = useQueryClient();
   const deadline = Date.parse(order.expires_at);
-  const overdue = now >= deadline;
+  const overdue = useServerTime((now) => now >= deadline);
+  const urgent = useServerTime((now) => deadline - now < 60_000);
 
   // The server expires the order on its own; once the deadline passes, go and read what it says.
   useEffect(() => {
@@ -27,13 +27,11 @@ export function PayBy({ order }: { order: Order }) {
   if (overdue) {
     return <p className="text-sm font-medium text-destructive">Payment window closed. Updating…</p>;
   }
-  const urgent = deadline - now < 60_000;
   return (
     <p className="flex flex-wrap items-center gap-x-2 text-sm">
       <span className="text-muted-foreground">Pay within</span>
       <Countdown
         target={deadline}
-        now={now}
         label="Time left to pay:"
         size="sm"
         className={urgent ? 'text-destructive' : 'text-warning'}

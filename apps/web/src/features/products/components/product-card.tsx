@@ -56,7 +56,6 @@ export function ProductCard({
         <SaleTimer
           phase={sale.phase}
           deadline={sale.deadline}
-          now={sale.now}
           endsAt={product.sale?.ends_at}
           size="sm"
         />

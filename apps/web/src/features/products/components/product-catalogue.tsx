@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { Button } from '@/components/ui/button';
 import { Countdown } from '@/components/ui/countdown';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
-import { useServerNow } from '@/hooks/use-server-now';
+import { useServerTime } from '@/hooks/use-server-time';
 import { getSalePhase, type SalePhase } from '@/utils/sale-phase';
 import { useProducts } from '../api/get-products';
 import { ProductCard, type ProductActionRenderer } from './product-card';
@@ -35,13 +35,14 @@ export function ProductCatalogue({ renderAction }: { renderAction?: ProductActio
   const [search, setSearch] = useState('');
   const [page, setPage] = useState(1);
   const debouncedSearch = useDebounced(search.trim(), 300);
-  const now = useServerNow();
   const products = useProducts({ search: debouncedSearch, page, pageSize: PAGE_SIZE });
-
   const items = products.data?.items ?? [];
-  const nextDrop = items
-    .filter((product) => getSalePhase(product, now) === 'upcoming')
-    .sort(byStart)[0];
+  // Re-render when a sale changes phase (it moves to another section), not on every tick.
+  const phases = useServerTime((now) =>
+    items.map((product) => getSalePhase(product, now)).join(','),
+  ).split(',') as SalePhase[];
+  const phaseOf = (product: Product) => phases[items.indexOf(product)] ?? 'live';
+  const nextDrop = items.filter((product) => phaseOf(product) === 'upcoming').sort(byStart)[0];
   const pages = products.data ? Math.max(1, Math.ceil(products.data.total / PAGE_SIZE)) : 1;
 
   return (
@@ -70,7 +71,6 @@ export function ProductCatalogue({ renderAction }: { renderAction?: ProductActio
               </p>
               <Countdown
                 target={Date.parse(nextDrop.sale.starts_at)}
-                now={now}
                 label={`${nextDrop.name} goes on sale in`}
                 size="lg"
                 className="text-white"
@@ -138,7 +138,7 @@ export function ProductCatalogue({ renderAction }: { renderAction?: ProductActio
       ) : (
         sections.map((section) => {
           const inSection = items
-            .filter((product) => section.phases.includes(getSalePhase(product, now)))
+            .filter((product) => section.phases.includes(phaseOf(product)))
             .sort(byStart);
           if (inSection.length === 0) return null;
           return (

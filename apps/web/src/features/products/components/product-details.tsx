@@ -92,7 +92,6 @@ function LiveProduct({
           <SaleTimer
             phase={sale.phase}
             deadline={sale.deadline}
-            now={sale.now}
             endsAt={product.sale?.ends_at}
             size="lg"
           />

@@ -33,14 +33,12 @@ export function SalePhaseBadge({ phase, className }: { phase: SalePhase; classNa
 export function SaleTimer({
   phase,
   deadline,
-  now,
   endsAt,
   size = 'md',
   className,
 }: {
   phase: SalePhase;
   deadline: number | null;
-  now: number;
   endsAt: string | null | undefined;
   size?: 'sm' | 'md' | 'lg';
   className?: string;
@@ -69,7 +67,6 @@ export function SaleTimer({
       </span>
       <Countdown
         target={deadline}
-        now={now}
         label={upcoming ? 'Sale starts in' : 'Sale ends in'}
         size={size}
         className={upcoming ? 'text-info' : 'text-foreground'}

@@ -1,6 +1,6 @@
 import type { Product } from '@stampede/contract';
 import { useState } from 'react';
-import { useServerNow } from '@/hooks/use-server-now';
+import { useServerTime } from '@/hooks/use-server-time';
 import { getServerNow } from '@/store/server-clock-store';
 import { getPhaseDeadline, getSalePhase, type SalePhase } from '@/utils/sale-phase';
 import { STOCK_POLL_MS, useProductStock } from '../api/get-product-stock';
@@ -17,7 +17,6 @@ export function stockPollInterval(product: Pick<Product, 'sale'>, available: num
 }
 
 export type LiveSale = {
-  now: number;
   phase: SalePhase;
   available: number;
   /** The most units this page has seen on sale: what the stock bar is measured against. */
@@ -32,7 +31,6 @@ export type LiveSale = {
  * `observedAt` is when `product` was fetched, so its stock counts as fresh for the first poll.
  */
 export function useLiveSale(product: Product, observedAt: number): LiveSale {
-  const now = useServerNow();
   const stock = useProductStock({
     productId: product.id,
     queryConfig: {
@@ -55,9 +53,8 @@ export function useLiveSale(product: Product, observedAt: number): LiveSale {
   const [peak, setPeak] = useState(available);
   // Adjusting state while rendering (React's documented pattern) keeps the peak in step.
   if (available > peak) setPeak(available);
-  const phase = getSalePhase({ sale: product.sale, available }, now);
+  const phase = useServerTime((now) => getSalePhase({ sale: product.sale, available }, now));
   return {
-    now,
     phase,
     available,
     peak: Math.max(peak, available),
