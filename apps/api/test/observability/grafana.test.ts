@@ -115,6 +115,15 @@ describe('Grafana provisioning', () => {
     },
   );
 
+  it('the JSON files are what observability/grafana/dashboards.mjs builds', () => {
+    const result = spawnSync(
+      process.execPath,
+      [repoPath('observability/grafana/dashboards.mjs'), '--check'],
+      { encoding: 'utf8' },
+    );
+    expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
+  });
+
   it('the API dashboard has at least 14 panels covering what an operator watches', () => {
     const panels = panelsOf(api);
     expect(panels.length).toBeGreaterThanOrEqual(14);
