@@ -12,7 +12,15 @@ import { Progress } from './progress.ts';
 import { writeReport } from './report.ts';
 import { runMode, type ModeResult } from './run-mode.ts';
 import { FULL, QUICK, type Scenario } from './scenario.ts';
-import { MODES, REDIS_URL, withPgAdmin, type ModeName } from './servers.ts';
+import {
+  MODES,
+  REDIS_URL,
+  startServer,
+  stopAllServers,
+  withPgAdmin,
+  type ModeName,
+  type RunningServer,
+} from './servers.ts';
 
 /**
  * `npm run bench` / `npm run bench:quick`: every mode, one after the other, on this machine,
@@ -23,6 +31,7 @@ import { MODES, REDIS_URL, withPgAdmin, type ModeName } from './servers.ts';
  *   --profile          also profile the redis mode (default: on for full, off for quick)
  *   --no-profile       skip it
  *   --out <file>       result JSON (default bench/results/latest.json or quick-latest.json)
+ *   --prestart         start every server before measuring (default: on for quick only)
  *   --wait-quiet <s>   before each mode, wait up to this long for other processes to calm down
  *                      (default 120 for full, 5 for quick): the machine has only 2 cores
  */
@@ -36,6 +45,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean' },
     'no-profile': { type: 'boolean', default: false },
     'wait-quiet': { type: 'string' },
+    prestart: { type: 'boolean' },
     out: { type: 'string' },
   },
 });
@@ -49,6 +59,7 @@ for (const name of wanted ?? []) {
   }
 }
 const waitQuietMs = 1000 * Number(values['wait-quiet'] ?? (scenario.name === 'full' ? 120 : 5));
+const prestart = values.prestart ?? scenario.name === 'quick';
 const profile = values['no-profile'] ? false : (values.profile ?? scenario.name === 'full');
 const resultsDir = join(repoRoot, 'bench/results');
 const outFile = resolve(
@@ -101,24 +112,48 @@ function versionOf(pkg: string): string {
   }
 }
 
-/** Wait (up to `maxMs`) until processes other than ours use less than a quarter of a core. */
+/** PostgreSQL connections still free (a mode needs up to 2 x DATABASE_POOL_SIZE = 40). */
+async function freePgConnections(): Promise<number> {
+  try {
+    return await withPgAdmin(async (c) => {
+      const { rows } = await c.query<{ free: number }>(
+        `SELECT current_setting('max_connections')::int
+                - current_setting('superuser_reserved_connections')::int
+                - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int
+                AS free`,
+      );
+      return rows[0]?.free ?? 0;
+    });
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Wait (up to `maxMs`) until processes other than ours use less than a quarter of a core and
+ * PostgreSQL has connections to spare: the machine and the database are shared.
+ */
 async function waitQuiet(
   progress: Progress,
   maxMs: number,
-): Promise<{ cores: number; top: string[] }> {
+  needPg: number,
+): Promise<{ cores: number; top: string[]; pg_free_connections: number | null }> {
   const deadline = Date.now() + maxMs;
   let busy = await othersBusy(1000);
+  let free = needPg > 0 ? await freePgConnections() : null;
   let said = false;
-  while (busy.cores > 0.25 && Date.now() < deadline) {
+  while ((busy.cores > 0.25 || (free !== null && free < needPg)) && Date.now() < deadline) {
     if (!said) {
       progress.line(
-        `  waiting for a quieter machine: others use ${busy.cores} cores (${busy.top.join(', ')})`,
+        `  waiting for a quieter machine: others use ${busy.cores} cores (${busy.top.join(', ')}), ` +
+          `${free ?? '-'} PostgreSQL connections free`,
       );
       said = true;
     }
     busy = await othersBusy(2000);
+    if (needPg > 0) free = await freePgConnections();
   }
-  return busy;
+  return { ...busy, pg_free_connections: free };
 }
 
 async function main(): Promise<void> {
@@ -142,6 +177,23 @@ async function main(): Promise<void> {
   const skipped: Record<string, string> = {};
   const options = { repoRoot, runDir, runId, rateLimitMs: scenario.rateLimitMs };
   const started = performance.now();
+  // The quick run starts every server at once, before measuring anything, to stay under a
+  // minute; idle servers cost next to nothing. The full run starts each one on its own.
+  const runnable = modes.filter(
+    (spec) =>
+      !(spec.database === 'external' && !services.postgres) && !(spec.redis && !services.redis),
+  );
+  const prestarted = new Map<string, Promise<RunningServer>>();
+  if (prestart) {
+    await waitQuiet(progress, waitQuietMs, 50);
+    progress.line(`starting ${runnable.length} servers`);
+    for (const spec of runnable) {
+      const promise = startServer(spec, options);
+      promise.catch(() => undefined);
+      prestarted.set(spec.name, promise);
+    }
+    await Promise.allSettled(prestarted.values());
+  }
   for (const [index, spec] of modes.entries()) {
     progress.startMode(spec.name, index, modes.length + (profile ? 1 : 0));
     if (spec.database === 'external' && !services.postgres) {
@@ -153,8 +205,10 @@ async function main(): Promise<void> {
       continue;
     }
     try {
-      const before = await waitQuiet(progress, waitQuietMs);
-      const result = await runMode(spec, scenario, options, progress);
+      const needPg = spec.database === 'external' && !prestart ? 22 * spec.workers : 0;
+      const before = await waitQuiet(progress, waitQuietMs, needPg);
+      const server = prestarted.get(spec.name);
+      const result = await runMode(spec, scenario, options, progress, server ? { server } : {});
       results[spec.name] = { ...result, other_load_before: before };
       progress.line(
         `  ${spec.name}: ${result.attempts_per_s} attempts/s at saturation, ` +
@@ -172,7 +226,7 @@ async function main(): Promise<void> {
   if (profile && services.postgres && services.redis) {
     progress.startMode('redis (profiled)', modes.length, modes.length + 1);
     try {
-      await waitQuiet(progress, waitQuietMs);
+      await waitQuiet(progress, waitQuietMs, 22);
       const saturation = results.redis?.attempts_per_s;
       profileSummary = await runProfile({
         scenario,
@@ -245,6 +299,13 @@ async function main(): Promise<void> {
 }
 
 export type BenchOutput = Parameters<typeof writeReport>[0];
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: stopping servers and dropping benchmark databases\n`);
+    void stopAllServers().finally(() => process.exit(130));
+  });
+}
 
 main().catch((error: unknown) => {
   console.error(error);

@@ -98,9 +98,11 @@ async function prepare(
   scenario: Scenario,
   options: ServerOptions,
   progress: Progress,
+  started: Promise<RunningServer> | undefined,
 ): Promise<Target> {
   progress.phase('starting server');
-  const server = await startServer(spec, { ...options, rateLimitMs: scenario.rateLimitMs });
+  const server =
+    (await started) ?? (await startServer(spec, { ...options, rateLimitMs: scenario.rateLimitMs }));
   try {
     const client = new LoadClient({ origin: server.origin, ...scenario.client });
     // Open every connection now: the sale's first second should not measure TCP handshakes.
@@ -190,9 +192,11 @@ export async function runMode(
     constantLoad?: { rate: number; durationMs: number };
     /** Called as each phase starts and ends (after its answers are in). */
     onPhase?: (name: string, edge: 'start' | 'end') => void;
+    /** A server started ahead of time (the quick run starts them all at once). */
+    server?: Promise<RunningServer>;
   } = {},
 ): Promise<ModeResult> {
-  const target = await prepare(spec, scenario, options, progress);
+  const target = await prepare(spec, scenario, options, progress, hooks.server);
   const { server, client } = target;
   progress.attach(client);
   const isApi = spec.kind === 'api';

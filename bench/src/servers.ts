@@ -94,6 +94,13 @@ export const MODES: readonly ModeSpec[] = [
   },
 ];
 
+/** Servers started and not yet stopped, so an interrupted run can still clean up. */
+const running = new Set<RunningServer>();
+
+export async function stopAllServers(): Promise<void> {
+  await Promise.allSettled([...running].map((server) => server.stop()));
+}
+
 export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -371,7 +378,7 @@ export async function startServer(spec: ModeSpec, options: ServerOptions): Promi
   const sampler = setInterval(samplePeaks, 250);
   sampler.unref();
 
-  return {
+  const server: RunningServer = {
     spec,
     origin,
     pid,
@@ -387,6 +394,7 @@ export async function startServer(spec: ModeSpec, options: ServerOptions): Promi
       return Object.fromEntries([...peaks].map(([k, v]) => [k, Math.round(v * 10) / 10]));
     },
     async stop() {
+      running.delete(server);
       samplePeaks();
       clearInterval(sampler);
       const exitCode = await kill();
@@ -394,4 +402,6 @@ export async function startServer(spec: ModeSpec, options: ServerOptions): Promi
       return { exitCode };
     },
   };
+  running.add(server);
+  return server;
 }
