@@ -39,6 +39,18 @@ export async function buildApp({
     // Bodies carrying __proto__ or constructor.prototype are refused, not cleaned.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // A URL that cannot be decoded (or a path segment over 100 characters) never reaches a
+    // route: answer it with API.md's error body like any other bad input.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      return sendError(reply, 400, {
+        error: {
+          code: 'validation_failed',
+          message: 'The request URL is not valid.',
+          details: { fields: [{ path: 'url', message: error.message }] },
+        },
+      });
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();
