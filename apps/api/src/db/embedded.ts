@@ -22,6 +22,7 @@ export async function startEmbeddedPostgres(options: {
   dir: string;
   logger: Logger;
   persistent?: boolean;
+  maxConnections?: number;
 }): Promise<EmbeddedDatabase> {
   const { dir, logger } = options;
   const dataDir = join(dir, 'pg');
@@ -44,7 +45,14 @@ export async function startEmbeddedPostgres(options: {
     persistent: options.persistent ?? true,
     // PostgreSQL refuses to run as root; as root, the package runs it as a `postgres` user.
     createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      `max_connections=${options.maxConnections ?? 100}`,
+    ],
     onLog: (message: unknown) => logger.debug({ embeddedPostgres: String(message).trim() }),
     onError: (error: unknown) => logger.error({ err: error }, 'embedded PostgreSQL error'),
   });

@@ -51,7 +51,7 @@ export async function createTestRuntime(
     ORDER_RATE_LIMIT_MS: '0',
     SEED_DEMO: 'false',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    DATABASE_POOL_SIZE: '20',
+    DATABASE_POOL_SIZE: '10',
     DATA_DIR: `/tmp/stampede-test-${runId}`,
     ...options.env,
   });

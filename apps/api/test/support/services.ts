@@ -63,6 +63,8 @@ async function ensurePostgres(
     dir,
     logger: pino({ level: 'warn' }),
     persistent: false,
+    // Test files run side by side, each with a pool of its own.
+    maxConnections: 400,
   });
   stops.push(async () => {
     await embedded.stop();
