@@ -184,6 +184,10 @@ describe('error-rate watcher, stock cache unreachable', () => {
 
     for (let i = 0; i < 20; i += 1) expect((await place()).statusCode).toBe(201);
     proxy.cut();
+    // Wait until the API itself sees Redis gone, as it would after a real outage.
+    await expect
+      .poll(async () => (await app.inject('/readyz')).statusCode, { timeout: 10_000 })
+      .toBe(503);
     // The 2nd failure makes 2 in 22 answers (9.1%); the 3rd is inside the same window.
     for (let i = 0; i < 3; i += 1) {
       const res = await place();
