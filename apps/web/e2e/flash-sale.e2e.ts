@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Product } from '@stampede/contract';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -20,7 +22,7 @@ let daypack: Product;
 let firstOrderId: number;
 
 /** Polls until `check` holds; the message says what never happened. */
-async function until(check: () => Promise<boolean>, message: string, timeoutMs = 15_000) {
+async function until(check: () => Promise<boolean>, message: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
@@ -42,10 +44,27 @@ async function register(page: Page, name: string) {
 }
 
 const timings: Record<string, number> = {};
+const openPages = new Set<Page>();
+
+/** Runs one step of the story, timing it; on failure, leaves a picture of every open page. */
 async function step<T>(name: string, body: () => Promise<T>): Promise<T> {
   const started = performance.now();
   try {
     return await body();
+  } catch (error) {
+    const dir = resolve(screenshotDir, '../../apps/web/test-results');
+    mkdirSync(dir, { recursive: true });
+    let index = 0;
+    for (const page of openPages) {
+      if (page.isClosed()) continue;
+      index += 1;
+      const file = join(dir, `${name.replace(/\W+/g, '-')}-${index}.png`);
+      await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+      console.error(
+        `[e2e] failed step "${name}": page ${index} at ${page.url()}, picture in ${file}`,
+      );
+    }
+    throw error;
   } finally {
     timings[name] = Math.round(performance.now() - started);
   }
@@ -113,6 +132,7 @@ describe('a flash sale, end to end in Chromium', () => {
   it('sends a visitor whose session the server refuses (401) back to login', async () => {
     await step('401 to login', async () => {
       const { page, context } = await newShopper(browser, baseUrl);
+      openPages.add(page);
       await page.goto('/');
       // A token the server never issued, as if it had expired or been revoked.
       await page.evaluate(() => {
@@ -141,6 +161,7 @@ describe('a flash sale, end to end in Chromium', () => {
       const second = await newShopper(browser, baseUrl);
       shopper1 = first.page;
       shopper2 = second.page;
+      openPages.add(shopper1).add(shopper2);
       pageErrors.push(first.errors, second.errors);
       await register(shopper1, 'Ada Shopper');
       await register(shopper2, 'Ben Shopper');
@@ -185,7 +206,7 @@ describe('a flash sale, end to end in Chromium', () => {
       await shopper1.getByText('The sale has not started yet').waitFor();
       await screenshot(shopper1, screenshotDir, 'product-countdown');
 
-      await until(async () => !(await buy.isDisabled()), 'Buy now never became available', 20_000);
+      await until(async () => !(await buy.isDisabled()), 'Buy now never became available', 30_000);
       // Not early: the button opened on the server's clock, give or take a second of polling.
       expect(Date.now()).toBeGreaterThanOrEqual(startsAt - 1_500);
       await shopper1.getByText('Live now').first().waitFor();
@@ -252,7 +273,7 @@ describe('a flash sale, end to end in Chromium', () => {
       expect((await api.stock(drop.id)).available).toBe(1);
 
       // The second shopper's open product page picks the returned pair up by polling.
-      await shopper2.getByText('Only 1 left').waitFor({ timeout: 10_000 });
+      await shopper2.getByText('Only 1 left').waitFor();
       await until(
         async () => !(await shopper2.getByRole('button', { name: 'Buy now' }).isDisabled()),
         'the returned pair never became buyable again',
@@ -279,6 +300,7 @@ describe('a flash sale, end to end in Chromium', () => {
     await step('admin', async () => {
       const { page, context, errors } = await newShopper(browser, baseUrl);
       pageErrors.push(errors);
+      openPages.add(page);
       await page.goto('/login?next=/admin');
       await page.getByLabel('Email').fill(adminEmail);
       await page.getByLabel('Password').fill(adminPassword);
@@ -318,9 +340,17 @@ describe('a flash sale, end to end in Chromium', () => {
       );
       await screenshot(page, screenshotDir, 'admin-product', true);
 
+      // Edit the sale: a new name and a stricter cap.
+      await page.getByLabel('Name').fill('Halo Desk Lamp, walnut');
+      await page.getByLabel('Max per customer').fill('1');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByText('Changes saved.').waitFor();
+      await page.getByRole('heading', { name: 'Halo Desk Lamp, walnut' }).waitFor();
+
       const lamp = await api.product(lampId);
       expect(lamp.available).toBe(25);
-      expect(lamp.sale?.max_per_user).toBe(2);
+      expect(lamp.name).toBe('Halo Desk Lamp, walnut');
+      expect(lamp.sale?.max_per_user).toBe(1);
       const startsIn = Date.parse(lamp.sale!.starts_at) - before;
       expect(startsIn).toBeGreaterThan(30_000);
       expect(startsIn).toBeLessThan(120_000);
@@ -363,6 +393,7 @@ describe('a flash sale, end to end in Chromium', () => {
 
       const phone = await newShopper(browser, baseUrl, { mobile: true });
       pageErrors.push(phone.errors);
+      openPages.add(phone.page);
       await phone.page.goto('/');
       await phone.page.getByRole('heading', { name: 'Live now' }).waitFor();
       await screenshot(phone.page, screenshotDir, 'mobile-catalogue');

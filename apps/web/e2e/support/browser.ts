@@ -37,7 +37,8 @@ export async function newShopper(
     timezoneId: 'UTC',
   });
   const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  // Generous: argon2 hashing and a cold build share the CPU with everything else on a CI box.
+  page.setDefaultTimeout(30_000);
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
   return { context, page, errors };

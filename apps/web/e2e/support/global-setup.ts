@@ -111,6 +111,8 @@ export default async function setup(project: TestProject) {
       LOG_LEVEL: 'warn',
       ORDER_RATE_LIMIT_MS: '0',
       WORKERS: '1',
+      // A browser or three make little load; a small pool leaves connections for other suites.
+      DATABASE_POOL_SIZE: '4',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

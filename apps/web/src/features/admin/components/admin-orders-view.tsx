@@ -43,7 +43,7 @@ export function AdminOrdersView() {
         </SelectField>
         {orders.data && (
           <p className="text-sm text-muted-foreground">
-            {orders.data.total.toLocaleString('en-US')} orders
+            {orders.data.total.toLocaleString('en-US')} order{orders.data.total === 1 ? '' : 's'}
           </p>
         )}
       </div>
