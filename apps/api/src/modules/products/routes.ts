@@ -8,9 +8,8 @@ import {
 } from '@stampede/contract';
 import { typed, type RoutesPlugin } from '../../http/route-types.ts';
 import { ProductNotFoundError } from '../../lib/errors.ts';
-import { getStockQuantity } from '../stock/selectors.ts';
 import { toProductResponse } from './responses.ts';
-import { getActiveProducts, getProductWithStock } from './selectors.ts';
+import { getActiveProducts, getActiveProductStock, getProductWithStock } from './selectors.ts';
 
 /** The public catalogue. Every answer carries `server_now` where a countdown needs it. */
 export const productRoutes: RoutesPlugin = async (app, { ctx }) => {
@@ -73,9 +72,8 @@ export const productRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     async (request) => {
       const productId = request.params.id;
-      const product = (await ctx.catalog.get([productId])).get(productId);
-      if (!product || !product.isActive) throw new ProductNotFoundError(productId);
-      const available = (await getStockQuantity({ ctx, productId })) ?? 0;
+      const available = await getActiveProductStock({ ctx, productId });
+      if (available === null) throw new ProductNotFoundError(productId);
       return { product_id: productId, available, server_now: new Date().toISOString() };
     },
   );

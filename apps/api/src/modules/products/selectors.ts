@@ -1,7 +1,7 @@
 import { and, asc, count, eq, ilike, lte, or, type SQL } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import { products, stock } from '../../db/schema.ts';
-import { getStockQuantities } from '../stock/selectors.ts';
+import { getStockQuantities, getStockQuantity } from '../stock/selectors.ts';
 import { toCatalogProduct, type CatalogProduct } from './catalog.ts';
 
 export type ProductWithStock = CatalogProduct & { readonly available: number };
@@ -109,4 +109,21 @@ export async function getLowStockProducts({
     .orderBy(asc(stock.available), asc(products.id))
     .limit(500);
   return rows.map((row) => ({ ...toCatalogProduct(row.product), available: row.available }));
+}
+
+/**
+ * Units on sale of an active product (the polled stock answer), or null when no active
+ * product has this id. Cheap: the product comes from the in-memory catalogue, the number from
+ * the gate.
+ */
+export async function getActiveProductStock({
+  ctx,
+  productId,
+}: {
+  ctx: AppContext;
+  productId: number;
+}): Promise<number | null> {
+  const product = (await ctx.catalog.get([productId])).get(productId);
+  if (!product || !product.isActive) return null;
+  return (await getStockQuantity({ ctx, productId })) ?? 0;
 }
