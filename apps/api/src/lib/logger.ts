@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from '../config.ts';
 
 export type { Logger };
@@ -17,12 +17,17 @@ export const REDACT_PATHS = [
   '*.access_token',
 ];
 
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  return pino({
+/** The API's logger; `destination` defaults to stdout (tests capture lines through it). */
+export function createLogger(
+  config: Pick<Config, 'logLevel'>,
+  destination?: DestinationStream,
+): Logger {
+  const options = {
     level: config.logLevel,
     base: { service: 'stampede-api' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label.toUpperCase() }) },
-  });
+    formatters: { level: (label: string) => ({ level: label.toUpperCase() }) },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
