@@ -42,6 +42,11 @@ export async function authRoutes(
       schema: {
         tags: ['auth'],
         summary: 'Sign in',
+        description:
+          'An unknown email and a wrong password get the same 401 invalid_credentials. After 5 ' +
+          'failed sign-ins for one email, or 20 from one address, within 15 minutes (from the ' +
+          'first), further attempts get 429 rate_limited with Retry-After; a successful sign-in ' +
+          'clears the email’s count.',
         body: LoginInput,
         response: { 200: AuthSession, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
       },

@@ -32,6 +32,14 @@ export const orderRoutes: RoutesPlugin = async (app, { ctx }) => {
       schema: {
         tags: ['orders'],
         summary: 'Place an order',
+        description:
+          'Checks, in this order: 400 validation_failed; 429 rate_limited (with Retry-After); ' +
+          '404 product_not_found; 409 sale_not_started / sale_ended; 409 purchase_limit_exceeded; ' +
+          '409 insufficient_stock (details: product_id, requested, available); 409 stock_conflict ' +
+          '(safe to retry). With an Idempotency-Key, a repeat of the same request answers the first ' +
+          'answer again (header `idempotent-replayed: true`), a different body with the same key is ' +
+          '422 idempotency_key_reused, and a repeat while the first runs is 409 ' +
+          'idempotency_in_flight. Prices come from the server.',
         security,
         headers: PlaceOrderHeaders,
         body: PlaceOrderInput,
