@@ -11,15 +11,19 @@ import { MODES, type ServerOptions } from './servers.ts';
  * past its saturating rate; the profile is cut to that saturating window and summarised.
  * (Profiling slows the server a little, so this run's numbers are not the mode's results.)
  */
-export interface ProfileSummary extends ProfileAnalysis {
-  readonly file: string;
-  readonly window_from_us: number | null;
-  readonly window_to_us: number | null;
+export interface PhaseProfile extends ProfileAnalysis {
   readonly offered_per_s: number;
   readonly answered_per_s: number;
   readonly api_cpu_cores: number;
   readonly api_cpu_us_per_request: number;
   readonly outcomes: Record<string, number>;
+}
+
+/** `sold_out`: the saturating load after the sell-out; `rush`: the sale opening, orders included. */
+export interface ProfileSummary {
+  readonly file: string;
+  readonly sold_out: PhaseProfile;
+  readonly rush: PhaseProfile;
 }
 
 export async function runProfile(input: {
@@ -33,7 +37,7 @@ export async function runProfile(input: {
   mkdirSync(dir, { recursive: true });
   const spec = MODES.find((m) => m.name === 'redis')!;
   const durationMs = input.scenario.name === 'full' ? 8000 : 2500;
-  const window: { from?: number; to?: number } = {};
+  const windows = new Map<string, { from?: number; to?: number }>();
   const hr = () => Number(process.hrtime.bigint() / 1000n);
   const result = await runMode(
     spec,
@@ -44,34 +48,35 @@ export async function runProfile(input: {
       loadOnly: true,
       constantLoad: { rate: input.rate, durationMs },
       onPhase: (name, edge) => {
-        if (name !== 'saturating load') return;
+        const window = windows.get(name) ?? {};
         if (edge === 'start') window.from = hr();
         else window.to = hr();
+        windows.set(name, window);
       },
     },
   );
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length === 0) throw new Error(`no .cpuprofile written in ${dir}`);
   const file = join(dir, files[0]!);
-  const analysis = analyseProfile(readProfile(file), window);
-  const phase = result.phases['saturating load']!;
-  const seconds = phase.duration_ms / 1000;
-  const answered = phase.answered_per_s * seconds;
+  const profile = readProfile(file);
+  const phaseProfile = (name: string): PhaseProfile => {
+    const phase = result.phases[name]!;
+    const seconds = phase.duration_ms / 1000;
+    const answered = phase.answered_per_s * seconds;
+    return {
+      offered_per_s: phase.offered_per_s,
+      answered_per_s: phase.answered_per_s,
+      api_cpu_cores: phase.cpu_cores.api,
+      api_cpu_us_per_request: Math.round(
+        (phase.cpu_cores.api * seconds * 1e6) / Math.max(answered, 1),
+      ),
+      outcomes: phase.outcomes,
+      ...analyseProfile(profile, windows.get(name) ?? {}),
+    };
+  };
   // The raw profile, for Chrome DevTools / speedscope (not committed: it is large).
   mkdirSync(input.outDir, { recursive: true });
   const kept = join(input.outDir, `redis-${input.scenario.name}.cpuprofile`);
   copyFileSync(file, kept);
-  return {
-    file: kept,
-    window_from_us: window.from ?? null,
-    window_to_us: window.to ?? null,
-    offered_per_s: input.rate,
-    answered_per_s: phase.answered_per_s,
-    api_cpu_cores: phase.cpu_cores.api,
-    api_cpu_us_per_request: Math.round(
-      (phase.cpu_cores.api * seconds * 1e6) / Math.max(answered, 1),
-    ),
-    outcomes: phase.outcomes,
-    ...analysis,
-  };
+  return { file: kept, sold_out: phaseProfile('saturating load'), rush: phaseProfile('rush') };
 }

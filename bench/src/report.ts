@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { LatencySummary } from './histogram.ts';
-import type { ProfileSummary } from './profile-run.ts';
+import type { PhaseProfile, ProfileSummary } from './profile-run.ts';
 import type { ModeResult } from './run-mode.ts';
 
 /**
@@ -369,24 +369,36 @@ export function reportMarkdown(output: BenchOutput, jsonFile: string, svgFile: s
   }
   lines.push('');
   if (output.profile) {
-    const p = output.profile;
-    lines.push('## CPU profile of the redis mode at saturation', '');
+    const sections: [string, PhaseProfile][] = [
+      ['sold out, at saturation', output.profile.sold_out],
+      ['the rush (sale opening, orders committing)', output.profile.rush],
+    ];
+    lines.push('## CPU profile of the redis mode', '');
     lines.push(
-      `Offered ${fmt(p.offered_per_s, 0)}/s, answered ${fmt(p.answered_per_s, 0)}/s over ${p.window_s} s; the API process was busy ${p.busy_pct}% of the window ` +
-        `(${p.api_cpu_cores} cores, ${fmt(p.api_cpu_us_per_request, 0)} µs of CPU per request). Shares below are % of busy samples.`,
+      `\`node --cpu-prof\` on the API during a separate redis run; raw profile: \`${basename(output.profile.file)}\` ` +
+        '(not committed; open it in Chrome DevTools or speedscope). Shares are % of the busy samples of the window; ' +
+        '"on stack" counts a sample for every category present anywhere in its stack.',
       '',
     );
-    lines.push('| category | self % | on stack % |', '|---|---|---|');
-    const incl = new Map(p.inclusive_by_category.map((c) => [c.name, c.pct]));
-    for (const c of p.self_by_category)
-      lines.push(`| ${c.name} | ${c.pct} | ${incl.get(c.name) ?? '–'} |`);
-    lines.push('', '| function (self) | module | % |', '|---|---|---|');
-    for (const f of p.self_by_function.slice(0, 20))
-      lines.push(`| \`${esc(f.name)}\` | ${f.module} | ${f.pct} |`);
-    lines.push('', '| app function (inclusive) | % |', '|---|---|');
-    for (const f of p.inclusive_by_app_function.slice(0, 15))
-      lines.push(`| \`${esc(f.name)}\` | ${f.pct} |`);
-    lines.push('');
+    for (const [title, p] of sections) {
+      lines.push(`### ${title}`, '');
+      lines.push(
+        `Offered ${fmt(p.offered_per_s, 0)}/s, answered ${fmt(p.answered_per_s, 0)}/s over ${p.window_s} s; the API process was busy ${p.busy_pct}% of the window ` +
+          `(${p.api_cpu_cores} cores, ${fmt(p.api_cpu_us_per_request, 0)} µs of CPU per answered request).`,
+        '',
+      );
+      lines.push('| category | self % | on stack % |', '|---|---|---|');
+      const incl = new Map(p.inclusive_by_category.map((c) => [c.name, c.pct]));
+      for (const c of p.self_by_category)
+        lines.push(`| ${c.name} | ${c.pct} | ${incl.get(c.name) ?? '–'} |`);
+      lines.push('', '| function (self) | module | % |', '|---|---|---|');
+      for (const f of p.self_by_function.slice(0, 20))
+        lines.push(`| \`${esc(f.name)}\` | ${f.module} | ${f.pct} |`);
+      lines.push('', '| app function (inclusive) | % |', '|---|---|');
+      for (const f of p.inclusive_by_app_function.slice(0, 15))
+        lines.push(`| \`${esc(f.name)}\` | ${f.pct} |`);
+      lines.push('');
+    }
   }
   return `${lines.join('\n')}\n`;
 }
