@@ -16,7 +16,7 @@ import { adminRoutes } from './modules/admin/routes.ts';
 import { opsRoutes } from './modules/ops/routes.ts';
 import { orderRoutes } from './modules/orders/routes.ts';
 import { productRoutes } from './modules/products/routes.ts';
-import { registerHttpMetrics } from './observability/http-metrics.ts';
+import { observeAnswer, registerHttpMetrics } from './observability/http-metrics.ts';
 import { registerErrorRateWatcher } from './observability/error-rate-watcher.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -43,13 +43,15 @@ export async function buildApp({
     // route: answer it with API.md's error body like any other bad input.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
-      return sendError(reply, 400, {
+      sendError(reply, 400, {
         error: {
           code: 'validation_failed',
           message: 'The request URL is not valid.',
           details: { fields: [{ path: 'url', message: error.message }] },
         },
       });
+      // No hook runs for an answer given before routing: it is counted here.
+      if (ctx.config.metrics) observeAnswer(ctx.metrics, request, reply);
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',

@@ -370,6 +370,17 @@ describe('bad input, for every endpoint', () => {
       expect(res.json().error.code).toEqual(expect.any(String));
     });
 
+    it('an undecodable URL is answered before routing, and still counted in /metrics', async () => {
+      const res = await call(app, { method: 'GET', url: '/api/products/%E0%A4%A' });
+      expectError(res, 400, 'validation_failed');
+      const metrics = (await call(app, { method: 'GET', url: '/metrics' })).body;
+      const counted = metrics
+        .split('\n')
+        .filter((line) => line.startsWith('http_requests_total{'))
+        .some((line) => line.includes('route="unmatched"') && line.includes('status_code="400"'));
+      expect(counted).toBe(true);
+    });
+
     it('an unknown route is 404 not_found', async () => {
       expectError(
         await call(app, { method: 'GET', url: '/api/orders/1/refund' }),
