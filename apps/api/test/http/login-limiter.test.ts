@@ -12,8 +12,8 @@ import { sleep } from '../support/http-helpers.ts';
 
 const logger = pino({ level: 'silent' });
 const RULES: readonly LoginLimitRule[] = [
-  { scope: 'email', limit: 3, windowMs: 400 },
-  { scope: 'ip', limit: 5, windowMs: 400 },
+  { scope: 'email', limit: 3, windowMs: 400, counts: 'attempts' },
+  { scope: 'ip', limit: 5, windowMs: 400, counts: 'failures' },
 ];
 
 /** The same behaviour from both limiters; the Redis one on a real server with short windows. */
@@ -60,11 +60,24 @@ describe.each(['memory', 'redis'] as const)('the login limiter (%s)', (kind) => 
     );
   });
 
-  it('allows `limit` attempts per IP across emails', async () => {
+  it('allows `limit` failures per IP across emails', async () => {
     const ip = randomUUID();
-    for (let i = 0; i < 5; i += 1)
-      expect((await limiter.acquire(attempt(undefined, ip))).allowed).toBe(true);
-    expect((await limiter.acquire(attempt(undefined, ip))).allowed).toBe(false);
+    for (let i = 0; i < 5; i += 1) {
+      const a = attempt(undefined, ip);
+      expect((await limiter.acquire(a)).allowed).toBe(true);
+      await limiter.failed(a);
+    }
+    const refused = await limiter.acquire(attempt(undefined, ip));
+    expect(refused.allowed).toBe(false);
+  });
+
+  it('successful sign-ins from one address never lock it, however many at once', async () => {
+    const ip = randomUUID();
+    const attempts = Array.from({ length: 30 }, () => attempt(undefined, ip));
+    const admitted = await Promise.all(attempts.map((a) => limiter.acquire(a)));
+    expect(admitted.every((r) => r.allowed)).toBe(true);
+    await Promise.all(attempts.map((a) => limiter.succeeded(a)));
+    expect((await limiter.acquire(attempt(undefined, ip))).allowed).toBe(true);
   });
 
   it('a refused attempt does not count (the window is not extended by hammering)', async () => {
@@ -83,15 +96,19 @@ describe.each(['memory', 'redis'] as const)('the login limiter (%s)', (kind) => 
     for (let i = 0; i < 3; i += 1) expect((await limiter.acquire(a)).allowed).toBe(true);
   });
 
-  it('success clears the email and gives back the IP slot', async () => {
+  it('success clears the email; the address keeps its failures', async () => {
     const ip = randomUUID();
     const a = attempt(undefined, ip);
-    for (let i = 0; i < 3; i += 1) await limiter.acquire(a);
+    for (let i = 0; i < 3; i += 1) {
+      await limiter.acquire(a);
+      await limiter.failed(a);
+    }
+    expect((await limiter.acquire(a)).allowed).toBe(false);
     await limiter.succeeded(a);
     // The email starts over.
     for (let i = 0; i < 2; i += 1) expect((await limiter.acquire(a)).allowed).toBe(true);
-    // The IP has used 3 - 1 + 2 = 4 of its 5.
-    expect((await limiter.acquire(attempt(undefined, ip))).allowed).toBe(true);
+    // The address has 3 failures of its 5: two more and it is refused.
+    for (let i = 0; i < 2; i += 1) await limiter.failed(attempt(undefined, ip));
     expect((await limiter.acquire(attempt(undefined, ip))).allowed).toBe(false);
   });
 
@@ -117,6 +134,8 @@ describe('the Redis login limiter when Redis does not answer', () => {
     expect((await limiter.acquire(a)).allowed).toBe(false);
     await limiter.succeeded(a);
     expect((await limiter.acquire(a)).allowed).toBe(true);
+    for (let i = 0; i < 5; i += 1) await limiter.failed({ email: `${i}@y.test`, ip: '1.2.3.4' });
+    expect((await limiter.acquire({ email: 'new@y.test', ip: '1.2.3.4' })).allowed).toBe(false);
     await limiter.close();
   });
 });

@@ -6,11 +6,15 @@ import type { Logger } from '../../lib/logger.ts';
  * Sign-in attempts, limited per email and per client IP, so a password cannot be guessed at
  * speed and one address cannot spray many accounts.
  *
- * Every attempt takes a slot *before* the password is checked, atomically across all its keys,
- * so a burst of parallel guesses cannot slip past the limit between check and count. A
- * successful sign-in gives the slots back (the email's counter is cleared; the IP's is
- * decremented), so only failures accumulate. Windows are fixed: they open at the first
- * counted attempt and close `windowMs` later, which is what `Retry-After` reports.
+ * - Per email, every attempt takes a slot *before* the password is checked, atomically, so a
+ *   burst of parallel guesses at one account cannot slip past the limit between check and
+ *   count. A successful sign-in clears the email's counter, so only failures accumulate.
+ * - Per IP, only failures count (after the check). Many people can share one address (an
+ *   office, a carrier's NAT, a proxy), and their successful sign-ins, however many at once,
+ *   must never lock each other out.
+ *
+ * Windows are fixed: they open at the first counted attempt and close `windowMs` later, which
+ * is what `Retry-After` reports. A refused attempt counts for nothing.
  *
  * With Redis (REDIS_URL) the counters are shared by every API process; without it, or while
  * Redis does not answer, they live in this process (a per-process limit, never no limit).
@@ -19,11 +23,13 @@ export interface LoginLimitRule {
   readonly scope: 'email' | 'ip';
   readonly limit: number;
   readonly windowMs: number;
+  /** `attempts`: counted when admitted, cleared on success. `failures`: counted on failure. */
+  readonly counts: 'attempts' | 'failures';
 }
 
 export const LOGIN_LIMIT_RULES: readonly LoginLimitRule[] = [
-  { scope: 'email', limit: 5, windowMs: 15 * 60_000 },
-  { scope: 'ip', limit: 20, windowMs: 15 * 60_000 },
+  { scope: 'email', limit: 5, windowMs: 15 * 60_000, counts: 'attempts' },
+  { scope: 'ip', limit: 20, windowMs: 15 * 60_000, counts: 'failures' },
 ];
 
 export interface LoginAttempt {
@@ -36,17 +42,17 @@ export type AcquireResult =
 
 export interface LoginLimiter {
   readonly kind: 'redis' | 'memory';
-  /** Take one attempt slot for this email and IP, or say how long to wait. */
+  /** Check every limit and take this attempt's slots, or say how long to wait. */
   acquire(attempt: LoginAttempt): Promise<AcquireResult>;
-  /** The attempt succeeded: its slots are given back. */
+  /** The password was wrong (or the account unknown). */
+  failed(attempt: LoginAttempt): Promise<void>;
+  /** The sign-in succeeded: the email's attempts are forgotten. */
   succeeded(attempt: LoginAttempt): Promise<void>;
   close(): Promise<void>;
 }
 
-interface CounterKey {
+interface CounterKey extends LoginLimitRule {
   readonly key: string;
-  readonly limit: number;
-  readonly windowMs: number;
 }
 
 /** Keys carry no email address: a hash of it, so Redis holds no personal data. */
@@ -60,7 +66,7 @@ function counterKeys(
       rule.scope === 'email'
         ? createHash('sha256').update(attempt.email.toLowerCase()).digest('base64url')
         : attempt.ip;
-    // One hash tag for every login key, so the script's keys share a cluster slot.
+    // One hash tag for every login key, so the scripts' keys share a cluster slot.
     return { key: `${prefix}{login}:${rule.scope}:${subject}`, ...rule };
   });
 }
@@ -79,23 +85,31 @@ export class MemoryLoginCounters {
       if (entry && entry.count >= limit) wait = Math.max(wait, entry.until - now);
     }
     if (wait > 0) return { allowed: false, retryAfterMs: wait };
+    this.increment(
+      keys.filter((k) => k.counts === 'attempts'),
+      now,
+    );
+    return { allowed: true };
+  }
+
+  failed(keys: readonly CounterKey[]): void {
+    this.increment(
+      keys.filter((k) => k.counts === 'failures'),
+      this.now(),
+    );
+  }
+
+  succeeded(keys: readonly CounterKey[]): void {
+    for (const { key } of keys.filter((k) => k.counts === 'attempts')) this.counters.delete(key);
+  }
+
+  private increment(keys: readonly CounterKey[], now: number): void {
     for (const { key, windowMs } of keys) {
       const entry = this.live(key, now);
       if (entry) entry.count += 1;
       else this.counters.set(key, { count: 1, until: now + windowMs });
     }
     this.prune(now);
-    return { allowed: true };
-  }
-
-  release(keys: readonly CounterKey[], clearKey: string): void {
-    const now = this.now();
-    for (const { key } of keys) {
-      const entry = this.live(key, now);
-      if (!entry) continue;
-      if (key === clearKey || entry.count <= 1) this.counters.delete(key);
-      else entry.count -= 1;
-    }
   }
 
   private live(key: string, now: number) {
@@ -114,13 +128,14 @@ export class MemoryLoginCounters {
   }
 }
 
-// KEYS: the counters. ARGV: for each key its limit and window (ms), in KEYS order.
-// Returns 0 when admitted (every counter incremented), else the ms to wait (none incremented).
+// KEYS: every counter of the attempt. ARGV: per key, in KEYS order: limit, window (ms), and 1
+// to count this attempt now (0 to only check it). Returns 0 when admitted (the marked counters
+// incremented), else the ms to wait (nothing incremented).
 const ACQUIRE_LUA = `
 local wait = 0
 for i, key in ipairs(KEYS) do
   local count = tonumber(redis.call('GET', key) or '0')
-  if count >= tonumber(ARGV[i * 2 - 1]) then
+  if count >= tonumber(ARGV[i * 3 - 2]) then
     local ttl = redis.call('PTTL', key)
     if ttl < 1 then ttl = 1 end
     if ttl > wait then wait = ttl end
@@ -128,24 +143,24 @@ for i, key in ipairs(KEYS) do
 end
 if wait > 0 then return wait end
 for i, key in ipairs(KEYS) do
-  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[i * 2]) end
+  if ARGV[i * 3] == '1' and redis.call('INCR', key) == 1 then
+    redis.call('PEXPIRE', key, ARGV[i * 3 - 1])
+  end
 end
 return 0
 `;
 
-// KEYS[1]: the counter to clear; KEYS[2..]: counters to decrement (deleted at zero).
-const RELEASE_LUA = `
-redis.call('DEL', KEYS[1])
-for i = 2, #KEYS do
-  local left = redis.call('DECR', KEYS[i])
-  if left <= 0 then redis.call('DEL', KEYS[i]) end
+// KEYS: counters to increment. ARGV: their windows (ms), in KEYS order.
+const COUNT_LUA = `
+for i, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[i]) end
 end
 return 0
 `;
 
 type LimiterRedis = Redis & {
   stampedeLoginAcquire(numKeys: number, ...args: (string | number)[]): Promise<number>;
-  stampedeLoginRelease(numKeys: number, ...keys: string[]): Promise<number>;
+  stampedeLoginCount(numKeys: number, ...args: (string | number)[]): Promise<number>;
 };
 
 export function createLoginLimiter(options: {
@@ -159,23 +174,20 @@ export function createLoginLimiter(options: {
   const rules = options.rules ?? LOGIN_LIMIT_RULES;
   const memory = new MemoryLoginCounters(options.now);
   const keysOf = (attempt: LoginAttempt) => counterKeys(options.prefix, rules, attempt);
-  const emailKey = (keys: CounterKey[]) => keys[rules.findIndex((r) => r.scope === 'email')]!.key;
 
   const redis = options.redis as LimiterRedis | undefined;
   if (!redis) {
     return {
       kind: 'memory',
       acquire: async (attempt) => memory.acquire(keysOf(attempt)),
-      succeeded: async (attempt) => {
-        const keys = keysOf(attempt);
-        memory.release(keys, emailKey(keys));
-      },
+      failed: async (attempt) => memory.failed(keysOf(attempt)),
+      succeeded: async (attempt) => memory.succeeded(keysOf(attempt)),
       close: async () => undefined,
     };
   }
 
   redis.defineCommand('stampedeLoginAcquire', { lua: ACQUIRE_LUA });
-  redis.defineCommand('stampedeLoginRelease', { lua: RELEASE_LUA });
+  redis.defineCommand('stampedeLoginCount', { lua: COUNT_LUA });
   let lastWarned = 0;
   const degraded = (error: unknown) => {
     if (Date.now() - lastWarned > 5000) {
@@ -191,11 +203,10 @@ export function createLoginLimiter(options: {
     async acquire(attempt) {
       const keys = keysOf(attempt);
       try {
-        const args = keys.flatMap((k) => [k.limit, k.windowMs]);
         const wait = await redis.stampedeLoginAcquire(
           keys.length,
           ...keys.map((k) => k.key),
-          ...args,
+          ...keys.flatMap((k) => [k.limit, k.windowMs, k.counts === 'attempts' ? 1 : 0]),
         );
         return wait > 0 ? { allowed: false, retryAfterMs: wait } : { allowed: true };
       } catch (error) {
@@ -204,18 +215,27 @@ export function createLoginLimiter(options: {
         return memory.acquire(keys);
       }
     },
-    async succeeded(attempt) {
-      const keys = keysOf(attempt);
-      const clear = emailKey(keys);
-      memory.release(keys, clear);
+    async failed(attempt) {
+      const keys = keysOf(attempt).filter((k) => k.counts === 'failures');
       try {
-        await redis.stampedeLoginRelease(
+        await redis.stampedeLoginCount(
           keys.length,
-          clear,
-          ...keys.map((k) => k.key).filter((key) => key !== clear),
+          ...keys.map((k) => k.key),
+          ...keys.map((k) => k.windowMs),
         );
       } catch (error) {
-        // The slots age out with their window; a missed release only makes the limit stricter.
+        degraded(error);
+        memory.failed(keys);
+      }
+    },
+    async succeeded(attempt) {
+      const keys = keysOf(attempt);
+      memory.succeeded(keys);
+      const attempts = keys.filter((k) => k.counts === 'attempts').map((k) => k.key);
+      try {
+        await redis.del(...attempts);
+      } catch (error) {
+        // The slots age out with their window; a missed clear only makes the limit stricter.
         degraded(error);
       }
     },

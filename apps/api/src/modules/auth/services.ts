@@ -58,8 +58,8 @@ export async function registerUser({
 /**
  * Sign in. An unknown email costs the same hash verification as a wrong password and gets the
  * same answer, so neither the words nor the timing tell which accounts exist. Attempts are
- * limited per email and per IP before any password is checked (`LoginLimiter`); a success
- * gives its slots back, so only failures count.
+ * limited per email and per IP before any password is checked (`LoginLimiter`): per email
+ * every attempt counts until one succeeds, per IP only failures count.
  */
 export async function loginUser({
   ctx,
@@ -82,6 +82,7 @@ export async function loginUser({
   const user = await getUserByEmail({ db: ctx.db, email });
   const valid = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
   if (!user || !valid) {
+    await limiter.failed(attempt);
     throw new AppError('invalid_credentials', 'The email or password is not right.');
   }
   await limiter.succeeded(attempt);
