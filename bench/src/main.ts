@@ -32,8 +32,9 @@ import {
  *   --no-profile       skip it
  *   --out <file>       result JSON (default bench/results/latest.json or quick-latest.json)
  *   --prestart         start every server before measuring (default: on for quick only)
- *   --wait-quiet <s>   before each mode, wait up to this long for other processes to calm down
- *                      (default 120 for full, 5 for quick): the machine has only 2 cores
+ *   --wait-quiet <s>   wait up to this long for other processes to calm down, before each mode
+ *                      (full, default 120) or once before all (quick, default 5): 2 cores only
+ *   --quiet-cores <n>  what counts as quiet: others using under n cores (default 0.25)
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean' },
     'no-profile': { type: 'boolean', default: false },
     'wait-quiet': { type: 'string' },
+    'quiet-cores': { type: 'string' },
     prestart: { type: 'boolean' },
     out: { type: 'string' },
   },
@@ -59,6 +61,8 @@ for (const name of wanted ?? []) {
   }
 }
 const waitQuietMs = 1000 * Number(values['wait-quiet'] ?? (scenario.name === 'full' ? 120 : 5));
+/** Others' CPU use (cores) below which the machine counts as quiet. */
+const quietCores = Number(values['quiet-cores'] ?? 0.25);
 const prestart = values.prestart ?? scenario.name === 'quick';
 const profile = values['no-profile'] ? false : (values.profile ?? scenario.name === 'full');
 const resultsDir = join(repoRoot, 'bench/results');
@@ -130,7 +134,7 @@ async function freePgConnections(): Promise<number> {
 }
 
 /**
- * Wait (up to `maxMs`) until processes other than ours use less than a quarter of a core and
+ * Wait (up to `maxMs`) until processes other than ours use less than `quietCores` and
  * PostgreSQL has connections to spare: the machine and the database are shared.
  */
 async function waitQuiet(
@@ -139,10 +143,10 @@ async function waitQuiet(
   needPg: number,
 ): Promise<{ cores: number; top: string[]; pg_free_connections: number | null }> {
   const deadline = Date.now() + maxMs;
-  let busy = await othersBusy(1000);
+  let busy = await othersBusy(maxMs > 0 ? 1000 : 300);
   let free = needPg > 0 ? await freePgConnections() : null;
   let said = false;
-  while ((busy.cores > 0.25 || (free !== null && free < needPg)) && Date.now() < deadline) {
+  while ((busy.cores > quietCores || (free !== null && free < needPg)) && Date.now() < deadline) {
     if (!said) {
       progress.line(
         `  waiting for a quieter machine: others use ${busy.cores} cores (${busy.top.join(', ')}), ` +
@@ -173,7 +177,9 @@ async function main(): Promise<void> {
     );
   }
 
-  const results: Partial<Record<ModeName, ModeResult & { other_load_before: unknown }>> = {};
+  const results: Partial<
+    Record<ModeName, ModeResult & { other_load_before: unknown; wall_s: number }>
+  > = {};
   const skipped: Record<string, string> = {};
   const options = { repoRoot, runDir, runId, rateLimitMs: scenario.rateLimitMs };
   const started = performance.now();
@@ -206,12 +212,15 @@ async function main(): Promise<void> {
     }
     try {
       const needPg = spec.database === 'external' && !prestart ? 22 * spec.workers : 0;
-      const before = await waitQuiet(progress, waitQuietMs, needPg);
+      // The quick run waits once, before it starts its servers; the full run before each mode.
+      const before = await waitQuiet(progress, prestart ? 0 : waitQuietMs, needPg);
       const server = prestarted.get(spec.name);
+      const modeStarted = performance.now();
       const result = await runMode(spec, scenario, options, progress, server ? { server } : {});
-      results[spec.name] = { ...result, other_load_before: before };
+      const wallS = Math.round((performance.now() - modeStarted) / 100) / 10;
+      results[spec.name] = { ...result, other_load_before: before, wall_s: wallS };
       progress.line(
-        `  ${spec.name}: ${result.attempts_per_s} attempts/s at saturation, ` +
+        `  ${spec.name} (${wallS} s): ${result.attempts_per_s} attempts/s at saturation, ` +
           `orders ${result.orders_per_s ?? '-'}/s, sell-out ${result.sellout_ms ?? '-'} ms, ` +
           `rejected p99 ${result.latency_ms.rejected.p99 ?? '-'} ms, RSS ${result.peak_rss_mb} MB, ` +
           `${result.correct ? 'correct' : `VIOLATIONS: ${result.violations.join('; ')}`}`,

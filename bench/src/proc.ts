@@ -82,15 +82,16 @@ export function treeOf(pid: number, stats: StatLine[] = allStats()): Set<number>
   return tree;
 }
 
+type Party = 'api' | 'postgres' | 'redis';
+
 export interface CpuSnapshot {
   readonly at: number;
   /** Busy and total CPU seconds of the whole machine (all cores). */
   readonly machineBusyS: number;
   readonly machineTotalS: number;
   readonly clientS: number;
-  readonly apiS: number;
-  readonly postgresS: number;
-  readonly redisS: number;
+  /** CPU seconds so far per process of each party (a process may come or go in between). */
+  readonly processes: Map<number, { party: Party; cpuS: number }>;
 }
 
 function machineTimes(): { busy: number; total: number } {
@@ -109,13 +110,12 @@ export function cpuSnapshot(apiRootPids: readonly number[]): CpuSnapshot {
   const stats = allStats();
   const apiTree = new Set<number>();
   for (const pid of apiRootPids) for (const p of treeOf(pid, stats)) apiTree.add(p);
-  let apiS = 0;
-  let postgresS = 0;
-  let redisS = 0;
+  const processes = new Map<number, { party: Party; cpuS: number }>();
   for (const s of stats) {
-    if (s.comm === 'postgres') postgresS += s.cpuS;
-    else if (s.comm.startsWith('redis-server')) redisS += s.cpuS;
-    else if (apiTree.has(s.pid)) apiS += s.cpuS;
+    if (s.comm === 'postgres') processes.set(s.pid, { party: 'postgres', cpuS: s.cpuS });
+    else if (s.comm.startsWith('redis-server'))
+      processes.set(s.pid, { party: 'redis', cpuS: s.cpuS });
+    else if (apiTree.has(s.pid)) processes.set(s.pid, { party: 'api', cpuS: s.cpuS });
   }
   const usage = process.cpuUsage();
   const machine = machineTimes();
@@ -124,9 +124,7 @@ export function cpuSnapshot(apiRootPids: readonly number[]): CpuSnapshot {
     machineBusyS: machine.busy,
     machineTotalS: machine.total,
     clientS: (usage.user + usage.system) / 1e6,
-    apiS,
-    postgresS,
-    redisS,
+    processes,
   };
 }
 
@@ -148,9 +146,12 @@ export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): CpuUse {
     ((b.machineBusyS - a.machineBusyS) / Math.max(b.machineTotalS - a.machineTotalS, 1e-3)) *
     machineCores;
   const client = b.clientS - a.clientS;
-  const api = b.apiS - a.apiS;
-  const postgres = b.postgresS - a.postgresS;
-  const redis = b.redisS - a.redisS;
+  // Per process, so that one exiting in between does not make a negative total.
+  const used: Record<Party, number> = { api: 0, postgres: 0, redis: 0 };
+  for (const [pid, now] of b.processes) {
+    used[now.party] += Math.max(0, now.cpuS - (a.processes.get(pid)?.cpuS ?? 0));
+  }
+  const { api, postgres, redis } = used;
   const machineRounded = Math.round(machine * 100) / 100;
   const known = cores(client) + cores(api) + cores(postgres) + cores(redis);
   return {

@@ -64,6 +64,8 @@ export interface ModeResult {
   readonly steady_rate_per_s: number;
   readonly rss_mb_per_process: Record<string, number>;
   readonly startup_ms: number;
+  /** Exit code after SIGTERM (0 = graceful; 143 = cut short by a signal handler). */
+  readonly server_exit_code: number | null;
   readonly phases: Record<string, PhaseReport>;
   readonly ramp: StepReport[];
   readonly storm: {
@@ -352,6 +354,7 @@ export async function runMode(
     status_counts: {},
   };
   let peaks: Record<string, number> = {};
+  let serverExitCode: number | null;
   try {
     // Warm-up: JIT, pools, caches; its own product and buyers.
     const warm = scenario.warmup;
@@ -518,10 +521,7 @@ export async function runMode(
     if (Object.keys(peaks).length === 0) peaks = server.peakRss();
     progress.phase('stopping server');
     await client.close().catch(() => undefined);
-    const { exitCode } = await server.stop();
-    if (exitCode !== 0 && exitCode !== null) {
-      process.stderr.write(`\n${spec.name}: server exited with code ${exitCode}\n`);
-    }
+    ({ exitCode: serverExitCode } = await server.stop());
   }
 
   function product(label: string, id: number, initial: number): ProductUnderTest {
@@ -566,6 +566,7 @@ export async function runMode(
     steady_rate_per_s: steadyRate,
     rss_mb_per_process: peaks,
     startup_ms: server.startupMs,
+    server_exit_code: serverExitCode,
     phases,
     ramp,
     storm,

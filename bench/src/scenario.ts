@@ -75,6 +75,6 @@ export const QUICK: Scenario = {
   ramp: { startRate: 1000, factor: 1.6, stepMs: 500, maxRate: 60_000, saturatedBelow: 0.85 },
   steady: { share: 0.8, durationMs: 1000 },
   storm: { durationMs: 1000, units: 40, orderAttemptsPerUnit: 3, readShare: 0.5, listShare: 0.1 },
-  windowMs: 100,
+  windowMs: 200,
   pauseMs: 250,
 };
