@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { ErrorBody } from '@stampede/contract';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { AppError } from '../lib/errors.ts';
 
 /**
@@ -11,12 +12,36 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const answer = toAnswer(error);
     if (answer.status >= 500) {
-      request.log.error({ err: error }, 'request failed');
+      request.log.error(loggable(error), 'request failed');
     } else if (!(error instanceof AppError)) {
       request.log.info({ code: answer.body.error.code, reason: error.message }, 'request refused');
     }
     return sendError(reply, answer.status, answer.body, answer.retryAfterSeconds);
   });
+}
+
+/**
+ * What a failed request logs. A failed database query is logged as the driver's error (its
+ * SQLSTATE, constraint, table) and the query text, never the query's parameters nor the
+ * driver's `detail`: those carry user data (emails, password hashes, names).
+ */
+function loggable(error: Error): Record<string, unknown> {
+  if (!(error instanceof DrizzleQueryError)) return { err: error };
+  const cause = (error.cause ?? {}) as Record<string, unknown>;
+  const pick = (key: string) => (typeof cause[key] === 'string' ? { [key]: cause[key] } : {});
+  return {
+    err: {
+      type: 'DatabaseError',
+      message: typeof cause.message === 'string' ? cause.message : 'database query failed',
+      ...pick('code'),
+      ...pick('constraint'),
+      ...pick('table'),
+      ...pick('column'),
+      // The wrapper's own message (first lines of its stack) lists the parameters: dropped.
+      stack: error.stack?.slice(Math.max(0, error.stack.indexOf('\n    at '))),
+    },
+    query: error.query,
+  };
 }
 
 export function sendError(

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+import { pino } from 'pino';
 import { User } from '@stampede/contract';
 import { buildApp } from '../../src/app.ts';
 import { typed } from '../../src/http/route-types.ts';
@@ -182,14 +184,32 @@ describe('nothing internal leaks', () => {
 describe('the error mapper and the response schemas', () => {
   let rt: TestRuntime;
   let app: FastifyInstance;
+  const logLines: string[] = [];
   beforeAll(async () => {
     rt = await createTestRuntime();
-    app = await buildApp({ ctx: rt.ctx });
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
+    app = await buildApp({ ctx: { ...rt.ctx, logger } });
     // Two routes that misbehave on purpose, to see what the client would get.
     const r = typed(app);
     r.get('/test/crash', async () => {
       throw new Error(
         'connection to 10.0.0.5:5432 failed for user stampede_admin (SELECT * FROM users)',
+      );
+    });
+    r.get('/test/query-failed', async () => {
+      const driverError = Object.assign(
+        new Error('duplicate key value violates unique constraint "users_email_key"'),
+        {
+          code: '23505',
+          constraint: 'users_email_key',
+          table: 'users',
+          detail: 'Key (lower(email))=(victim@example.test) already exists.',
+        },
+      );
+      throw new DrizzleQueryError(
+        'insert into "users" ("email", "password_hash") values ($1, $2)',
+        ['victim@example.test', '$argon2id$v=19$secret-hash'],
+        driverError,
       );
     });
     r.get(
@@ -223,6 +243,20 @@ describe('the error mapper and the response schemas', () => {
     });
     expect(res.headers['x-request-id']).toBeTruthy();
     expect(res.body).not.toContain('10.0.0.5');
+  });
+
+  it('a failed query is logged with its SQLSTATE and text, never its parameters', async () => {
+    logLines.length = 0;
+    const res = await app.inject('/test/query-failed');
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain('victim');
+    const logged = logLines.join('\n');
+    expect(logged).toContain('request failed');
+    expect(logged).toContain('23505');
+    expect(logged).toContain('users_email_key');
+    expect(logged).toContain('insert into');
+    expect(logged).not.toContain('victim@example.test');
+    expect(logged).not.toContain('$argon2id');
   });
 
   it('fields a handler returns beyond the response schema are dropped', async () => {
