@@ -35,6 +35,7 @@ import {
  *   --wait-quiet <s>   wait up to this long for other processes to calm down, before each mode
  *                      (full, default 120) or once before all (quick, default 5): 2 cores only
  *   --quiet-cores <n>  what counts as quiet: others using under n cores (default 0.25)
+ *   --ignore-pids a,b  processes not counted as "others" when waiting (their CPU is still recorded)
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     'no-profile': { type: 'boolean', default: false },
     'wait-quiet': { type: 'string' },
     'quiet-cores': { type: 'string' },
+    'ignore-pids': { type: 'string' },
     prestart: { type: 'boolean' },
     out: { type: 'string' },
   },
@@ -63,6 +65,13 @@ for (const name of wanted ?? []) {
 const waitQuietMs = 1000 * Number(values['wait-quiet'] ?? (scenario.name === 'full' ? 120 : 5));
 /** Others' CPU use (cores) below which the machine counts as quiet. */
 const quietCores = Number(values['quiet-cores'] ?? 0.25);
+/** Processes left out of "is the machine quiet" (say, stuck ones nobody can stop); still recorded. */
+const ignorePids = new Set(
+  (values['ignore-pids'] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pid) => Number(pid)),
+);
 const prestart = values.prestart ?? scenario.name === 'quick';
 const profile = values['no-profile'] ? false : (values.profile ?? scenario.name === 'full');
 const resultsDir = join(repoRoot, 'bench/results');
@@ -143,7 +152,7 @@ async function waitQuiet(
   needPg: number,
 ): Promise<{ cores: number; top: string[]; pg_free_connections: number | null }> {
   const deadline = Date.now() + maxMs;
-  let busy = await othersBusy(maxMs > 0 ? 1000 : 300);
+  let busy = await othersBusy(maxMs > 0 ? 1000 : 300, ignorePids);
   let free = needPg > 0 ? await freePgConnections() : null;
   let said = false;
   while ((busy.cores > quietCores || (free !== null && free < needPg)) && Date.now() < deadline) {
@@ -154,7 +163,7 @@ async function waitQuiet(
       );
       said = true;
     }
-    busy = await othersBusy(2000);
+    busy = await othersBusy(2000, ignorePids);
     if (needPg > 0) free = await freePgConnections();
   }
   return { ...busy, pg_free_connections: free };
@@ -165,7 +174,7 @@ async function main(): Promise<void> {
   const modes = MODES.filter((m) => !wanted || wanted.includes(m.name));
   const runId = randomBytes(3).toString('hex');
   const runDir = mkdtempSync(join(tmpdir(), `stampede-bench-${runId}-`));
-  const busy = await othersBusy();
+  const busy = await othersBusy(1000, ignorePids);
   const progress = new Progress();
   progress.line(
     `Stampede benchmark (${scenario.name}): S=${scenario.units} units, B=${scenario.buyers} buyers, ` +
@@ -199,6 +208,7 @@ async function main(): Promise<void> {
       prestarted.set(spec.name, promise);
     }
     await Promise.allSettled(prestarted.values());
+    progress.line(`servers up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   }
   for (const [index, spec] of modes.entries()) {
     progress.startMode(spec.name, index, modes.length + (profile ? 1 : 0));

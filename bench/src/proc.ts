@@ -140,7 +140,7 @@ export interface CpuUse {
 
 export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): CpuUse {
   const wallS = (b.at - a.at) / 1000;
-  const cores = (x: number) => Math.round((x / Math.max(wallS, 1e-3)) * 100) / 100;
+  const cores = (x: number) => Math.round((x / Math.max(wallS, 1e-3)) * 1000) / 1000;
   const machineCores = machineCoreCount();
   const machine =
     ((b.machineBusyS - a.machineBusyS) / Math.max(b.machineTotalS - a.machineTotalS, 1e-3)) *
@@ -177,22 +177,36 @@ export function machineInfo(): { cpus: number; model: string; mem_gb: number } {
 }
 
 /** The busiest processes right now that are not ours, to warn before a heavy run. */
-export function othersBusy(sampleMs = 500): Promise<{ cores: number; top: string[] }> {
+export interface OthersBusy {
+  /** Cores used by processes that are neither ours nor ignored. */
+  readonly cores: number;
+  readonly top: string[];
+  /** Cores used by the ignored processes (`--ignore-pids`). */
+  readonly ignored_cores: number;
+}
+
+export function othersBusy(
+  sampleMs = 500,
+  ignore: ReadonlySet<number> = new Set(),
+): Promise<OthersBusy> {
   const first = new Map(allStats().map((s) => [s.pid, s]));
   const mine = treeOf(process.pid);
   return new Promise((resolve) =>
     setTimeout(() => {
-      const rows: { comm: string; cores: number }[] = [];
+      const rows: { pid: number; comm: string; cores: number }[] = [];
+      let ignored = 0;
       for (const s of allStats()) {
         const before = first.get(s.pid);
         if (!before || mine.has(s.pid)) continue;
         const cores = (s.cpuS - before.cpuS) / (sampleMs / 1000);
-        if (cores > 0.05) rows.push({ comm: s.comm, cores });
+        if (ignore.has(s.pid)) ignored += cores;
+        else if (cores > 0.05) rows.push({ pid: s.pid, comm: s.comm, cores });
       }
       rows.sort((a, b) => b.cores - a.cores);
       resolve({
         cores: Math.round(rows.reduce((sum, r) => sum + r.cores, 0) * 100) / 100,
-        top: rows.slice(0, 4).map((r) => `${r.comm} ${r.cores.toFixed(2)}`),
+        top: rows.slice(0, 4).map((r) => `${r.comm}[${r.pid}] ${r.cores.toFixed(2)}`),
+        ignored_cores: Math.round(ignored * 100) / 100,
       });
     }, sampleMs),
   );

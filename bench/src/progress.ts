@@ -16,6 +16,7 @@ export class Progress {
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly tty = Boolean(process.stderr.isTTY);
   private readonly started = performance.now();
+  private modeStarted = performance.now();
 
   constructor() {
     if (this.tty) {
@@ -29,6 +30,7 @@ export class Progress {
     this.modeIndex = index;
     this.modeCount = count;
     this.client = undefined;
+    this.modeStarted = performance.now();
     this.line(`[${index + 1}/${count}] ${name}`);
   }
 
@@ -40,7 +42,8 @@ export class Progress {
 
   phase(name: string): void {
     this.phaseName = name;
-    if (!this.tty) this.line(`  ${this.mode}: ${name}`);
+    const at = ((performance.now() - this.modeStarted) / 1000).toFixed(1);
+    if (!this.tty) this.line(`  ${this.mode}: ${name} (+${at} s)`);
   }
 
   step(result: SegmentResult): void {

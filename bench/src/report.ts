@@ -245,10 +245,7 @@ export function checkTargets(output: BenchOutput): TargetCheck[] {
 
 /** API CPU microseconds per answered request in the steady phase. */
 export function cpuPerRequest(mode: ModeResult): number | null {
-  const steady = mode.phases.steady;
-  if (!steady || steady.attempts === 0) return null;
-  const cpuS = (steady.cpu_cores.api * steady.duration_ms) / 1000;
-  return Math.round((cpuS * 1e6) / steady.attempts);
+  return mode.phases.steady?.cpu_us_per_answer.api ?? null;
 }
 
 function limits(name: string, mode: ModeResult): string {
@@ -316,6 +313,22 @@ export function reportMarkdown(output: BenchOutput, jsonFile: string, svgFile: s
   lines.push('## What limits each mode', '');
   lines.push('CPU in cores (1.0 = one core) during the ramp; the machine has 2.', '');
   for (const [name, r] of entries) lines.push(`- **${name}**: ${limits(name, r)}`);
+  lines.push('');
+  lines.push('## CPU per answered request', '');
+  lines.push(
+    'Microseconds of CPU per answer (CPU time of the phase / answers): unlike throughput, this barely ' +
+      'depends on what else the machine is doing. PostgreSQL counts every postgres process on the machine.',
+    '',
+    '| mode | phase | API | PostgreSQL | Redis | client |',
+    '|---|---|---|---|---|---|',
+  );
+  for (const [name, r] of entries) {
+    for (const phase of ['rush', 'ramp', 'steady', 'storm']) {
+      const u = r.phases[phase]?.cpu_us_per_answer;
+      if (u)
+        lines.push(`| ${name} | ${phase} | ${u.api} | ${u.postgres} | ${u.redis} | ${u.client} |`);
+    }
+  }
   lines.push('');
   lines.push('## Answers by status and error code', '');
   lines.push('| mode | answers |', '|---|---|');

@@ -43,6 +43,8 @@ export interface PhaseReport {
   };
   readonly outcomes: Record<string, number>;
   readonly cpu_cores: CpuUse;
+  /** CPU microseconds per answered request, per party: robust to a busy machine. */
+  readonly cpu_us_per_answer: { client: number; api: number; postgres: number; redis: number };
   readonly late_sends: number;
 }
 
@@ -84,6 +86,16 @@ export interface ModeResult {
 }
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
+
+function perAnswer(cpu: CpuUse, wallS: number, answered: number): PhaseReport['cpu_us_per_answer'] {
+  const us = (cores: number) => Math.round((cores * wallS * 1e6) / Math.max(answered, 1));
+  return {
+    client: us(cpu.client),
+    api: us(cpu.api),
+    postgres: us(cpu.postgres),
+    redis: us(cpu.redis),
+  };
+}
 
 interface Target {
   readonly spec: ModeSpec;
@@ -325,6 +337,7 @@ export async function runMode(
       },
       outcomes: tally.outcomes,
       cpu_cores: cpu,
+      cpu_us_per_answer: perAnswer(cpu, (ended - started) / 1000, answered),
       late_sends: results.reduce((sum, r) => sum + r.lateSends, 0),
     };
     phases[name] = report;

@@ -76,5 +76,5 @@ export const QUICK: Scenario = {
   steady: { share: 0.8, durationMs: 1000 },
   storm: { durationMs: 1000, units: 40, orderAttemptsPerUnit: 3, readShare: 0.5, listShare: 0.1 },
   windowMs: 200,
-  pauseMs: 250,
+  pauseMs: 150,
 };
