@@ -54,6 +54,7 @@ export async function buildApp({
       if (ctx.config.metrics) observeAnswer(ctx.metrics, request, reply);
     },
     return503OnClosing: true,
+    trustProxy: ctx.config.trustProxy,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();
 

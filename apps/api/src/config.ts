@@ -75,6 +75,11 @@ const EnvSchema = z
     SEED_DEMO: bool.optional(),
     /** API processes sharing the port (node:cluster). More than one needs Redis and a database URL. */
     WORKERS: int(1, 64).default(1),
+    /**
+     * Behind a load balancer: `true`, a number of hops, or addresses/CIDRs to trust for
+     * X-Forwarded-For (the sign-in limit counts per client IP).
+     */
+    TRUST_PROXY: z.string().trim().min(1).optional(),
     /** Where the built web app lives; served at `/` when present. */
     WEB_DIST_DIR: z.string().trim().min(1).optional(),
   })
@@ -127,6 +132,7 @@ export interface Config {
   readonly seedDemo: boolean;
   readonly workers: number;
   readonly webDistDir: string | undefined;
+  readonly trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
 }
 
 export class ConfigError extends Error {
@@ -177,7 +183,21 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,
     workers: e.WORKERS,
     webDistDir: e.WEB_DIST_DIR === undefined ? undefined : resolve(e.WEB_DIST_DIR),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
   });
+}
+
+function parseTrustProxy(value: string | undefined): Config['trustProxy'] {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return (_address, hop) => hop < hops;
+  }
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
 
 function redactValue(name: string, value: string | undefined): string | undefined {

@@ -34,8 +34,9 @@ export function createDatabase(options: {
       '-c lock_timeout=2000 -c statement_timeout=15000 -c idle_in_transaction_session_timeout=30000',
   });
   // An idle client losing its connection emits here; without a listener the process would die.
-  pool.on('error', (error) => {
-    options.logger.error({ err: error }, 'database connection lost');
+  pool.on('error', (error: Error & { code?: string }) => {
+    // Only the error's own fields: pg attaches the whole client to it.
+    options.logger.error({ code: error.code, reason: error.message }, 'database connection lost');
   });
   const db = drizzle(pool, { schema, casing: 'snake_case' });
   let closed: Promise<void> | undefined;

@@ -117,6 +117,30 @@ describe.each(MODES)('stock under concurrency: $name', ({ gate, env }) => {
     expect(await databaseAvailable(rt.ctx, b.id)).toBe(0);
   });
 
+  it('when a multi-line order is refused on one line, no line is taken', async () => {
+    const plenty = await createTestProduct(rt.ctx, { stock: 5 });
+    const none = await createTestProduct(rt.ctx, { stock: 0 });
+    const [buyer] = await createUsers(rt.ctx, 1);
+    for (const items of [
+      [
+        { product_id: plenty.id, quantity: 2 },
+        { product_id: none.id, quantity: 1 },
+      ],
+      [
+        { product_id: none.id, quantity: 1 },
+        { product_id: plenty.id, quantity: 2 },
+      ],
+    ]) {
+      const answer = await postOrder(baseUrl, buyer!.token, items);
+      expect(answer).toMatchObject({ status: 409, code: 'insufficient_stock' });
+    }
+    expect(await databaseAvailable(rt.ctx, plenty.id)).toBe(5);
+    await expectStockInvariants(rt.ctx, [
+      { id: plenty.id, initial: 5 },
+      { id: none.id, initial: 0 },
+    ]);
+  });
+
   it('when one user fires 20 orders at once, the per-user cap holds', async () => {
     const product = await createTestProduct(rt.ctx, {
       stock: 100,

@@ -194,11 +194,15 @@ async function orderableLines(
   items: readonly OrderLineInput[],
 ): Promise<GateLine[]> {
   const products = await ctx.catalog.get(items.map((item) => item.product_id));
-  const now = Date.now();
-  const lines: GateLine[] = [];
+  // API.md's order: every product must exist before any sale window is looked at.
   for (const item of items) {
     const product = products.get(item.product_id);
     if (!product || !product.isActive) throw new ProductNotFoundError(item.product_id);
+  }
+  const now = Date.now();
+  const lines: GateLine[] = [];
+  for (const item of items) {
+    const product = products.get(item.product_id)!;
     checkSaleWindow(product, now);
     lines.push({
       productId: product.id,

@@ -5,8 +5,14 @@ import {
   ProductNotFoundError,
   PurchaseLimitError,
   StockConflictError,
+  UnauthorizedError,
 } from '../../lib/errors.ts';
-import { RETRY_DELAYS_MS, retryCauseOf, sleep } from '../../lib/pg-errors.ts';
+import {
+  isForeignKeyViolation,
+  RETRY_DELAYS_MS,
+  retryCauseOf,
+  sleep,
+} from '../../lib/pg-errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { OrderItemRecord, OrderRecord } from '../orders/types.ts';
 import type { StockGate } from './gate/types.ts';
@@ -45,6 +51,13 @@ export class DuplicateOrderError extends Error {
 
 /** The batch as a whole does not fit the stock; its orders go one by one. */
 class BatchDoesNotFit extends Error {}
+
+/** A lone order the database refused: everything it took so far is rolled back. */
+class Refused extends Error {
+  constructor(readonly answer: Error) {
+    super(answer.message);
+  }
+}
 
 interface Pending {
   readonly draft: OrderDraft;
@@ -172,6 +185,10 @@ export class OrderWriter {
       try {
         return await this.commit(drafts);
       } catch (error) {
+        if (drafts.length === 1 && isForeignKeyViolation(error, 'orders_user_id_users_id_fk')) {
+          // A valid token of an account that is gone (say, after a database reset).
+          return [new UnauthorizedError('This account no longer exists.')];
+        }
         const cause = retryCauseOf(error);
         if (error instanceof BatchDoesNotFit || cause === undefined) throw error;
         this.options.metrics.dbRetries.inc({ cause });
@@ -200,6 +217,7 @@ export class OrderWriter {
       await client.query('ROLLBACK').catch((rollbackError: unknown) => {
         broken = rollbackError;
       });
+      if (error instanceof Refused) return [error.answer];
       throw error;
     } finally {
       // A connection that could not even roll back is thrown away, not reused.
@@ -236,11 +254,12 @@ export class OrderWriter {
           values: [productId],
         });
         const available = row.rows[0]?.available;
-        return [
+        // Not a return: the lines taken before this one must not be committed.
+        throw new Refused(
           available === undefined
             ? new ProductNotFoundError(productId)
             : new InsufficientStockError(productId, quantity, available),
-        ];
+        );
       }
     }
 
