@@ -152,7 +152,7 @@ async function waitQuiet(
   needPg: number,
 ): Promise<{ cores: number; top: string[]; pg_free_connections: number | null }> {
   const deadline = Date.now() + maxMs;
-  let busy = await othersBusy(maxMs > 0 ? 1000 : 300, ignorePids);
+  let busy = await othersBusy(maxMs > 0 ? 1000 : 200, ignorePids);
   let free = needPg > 0 ? await freePgConnections() : null;
   let said = false;
   while ((busy.cores > quietCores || (free !== null && free < needPg)) && Date.now() < deadline) {
@@ -246,12 +246,10 @@ async function main(): Promise<void> {
     progress.startMode('redis (profiled)', modes.length, modes.length + 1);
     try {
       await waitQuiet(progress, waitQuietMs, 22);
-      const saturation = results.redis?.attempts_per_s;
       profileSummary = await runProfile({
         scenario,
         options: { ...options, label: 'redis-profile' },
         progress,
-        rate: saturation ? Math.round(saturation * 1.1) : 4000,
         outDir: resultsDir,
       });
       progress.line(`  profile: ${profileSummary.file}`);

@@ -7,8 +7,8 @@ import type { Scenario } from './scenario.ts';
 import { MODES, type ServerOptions } from './servers.ts';
 
 /**
- * The `redis` mode again, under `node --cpu-prof`, through the rush and then a constant load
- * past its saturating rate; the profile is cut to that saturating window and summarised.
+ * The `redis` mode again, under `node --cpu-prof`, through the rush and the ramp past
+ * saturation; the profile is cut to each of those windows and summarised.
  * (Profiling slows the server a little, so this run's numbers are not the mode's results.)
  */
 export interface PhaseProfile extends ProfileAnalysis {
@@ -19,7 +19,7 @@ export interface PhaseProfile extends ProfileAnalysis {
   readonly outcomes: Record<string, number>;
 }
 
-/** `sold_out`: the saturating load after the sell-out; `rush`: the sale opening, orders included. */
+/** `sold_out`: the ramp to saturation after the sell-out; `rush`: the sale opening, orders included. */
 export interface ProfileSummary {
   readonly file: string;
   readonly sold_out: PhaseProfile;
@@ -30,13 +30,11 @@ export async function runProfile(input: {
   scenario: Scenario;
   options: ServerOptions;
   progress: Progress;
-  rate: number;
   outDir: string;
 }): Promise<ProfileSummary> {
   const dir = join(input.options.runDir, 'cpu-profile');
   mkdirSync(dir, { recursive: true });
   const spec = MODES.find((m) => m.name === 'redis')!;
-  const durationMs = input.scenario.name === 'full' ? 8000 : 2500;
   const windows = new Map<string, { from?: number; to?: number }>();
   const hr = () => Number(process.hrtime.bigint() / 1000n);
   const result = await runMode(
@@ -46,7 +44,6 @@ export async function runProfile(input: {
     input.progress,
     {
       loadOnly: true,
-      constantLoad: { rate: input.rate, durationMs },
       onPhase: (name, edge) => {
         const window = windows.get(name) ?? {};
         if (edge === 'start') window.from = hr();
@@ -78,5 +75,5 @@ export async function runProfile(input: {
   mkdirSync(input.outDir, { recursive: true });
   const kept = join(input.outDir, `redis-${input.scenario.name}.cpuprofile`);
   copyFileSync(file, kept);
-  return { file: kept, sold_out: phaseProfile('saturating load'), rush: phaseProfile('rush') };
+  return { file: kept, sold_out: phaseProfile('ramp'), rush: phaseProfile('rush') };
 }

@@ -330,6 +330,28 @@ export function reportMarkdown(output: BenchOutput, jsonFile: string, svgFile: s
     }
   }
   lines.push('');
+  lines.push('## Memory', '');
+  lines.push(
+    'Peak RSS (VmHWM) per API process, RSS when each phase ended, and the heap the API reports on /metrics at the end.',
+    '',
+    '| mode | peak RSS per process MB | RSS after warm-up / rush / ramp / steady / storm MB | heap used / total, external MB (end) |',
+    '|---|---|---|---|',
+  );
+  for (const [name, r] of entries) {
+    const ends = ['warm-up', 'rush', 'ramp', 'steady', 'storm']
+      .map((p) => r.phases[p]?.rss_mb_end ?? '–')
+      .join(' / ');
+    const m = r.memory_mb_at_end;
+    const heap = m
+      ? `${fmt(m.nodejs_heap_size_used)} / ${fmt(m.nodejs_heap_size_total)}, ${fmt(m.nodejs_external_memory)}`
+      : '–';
+    lines.push(
+      `| ${name} | ${Object.entries(r.rss_mb_per_process)
+        .map(([k, v]) => `${k}: ${fmt(v)}`)
+        .join(', ')} | ${ends} | ${heap} |`,
+    );
+  }
+  lines.push('');
   lines.push('## Answers by status and error code', '');
   lines.push('| mode | answers |', '|---|---|');
   for (const [name, r] of entries) {

@@ -10,7 +10,7 @@ import {
   type SegmentResult,
   type Shot,
 } from './load.ts';
-import { cpuBetween, cpuSnapshot, type CpuSnapshot, type CpuUse } from './proc.ts';
+import { cpuBetween, cpuSnapshot, memoryOf, type CpuSnapshot, type CpuUse } from './proc.ts';
 import type { Progress } from './progress.ts';
 import type { Scenario } from './scenario.ts';
 import { startServer, type ModeSpec, type RunningServer, type ServerOptions } from './servers.ts';
@@ -43,6 +43,8 @@ export interface PhaseReport {
   };
   readonly outcomes: Record<string, number>;
   readonly cpu_cores: CpuUse;
+  /** RSS of the (largest) API process when the phase ended. */
+  readonly rss_mb_end: number;
   /** CPU microseconds per answered request, per party: robust to a busy machine. */
   readonly cpu_us_per_answer: { client: number; api: number; postgres: number; redis: number };
   readonly late_sends: number;
@@ -65,6 +67,8 @@ export interface ModeResult {
   readonly commit_orders_per_s: number | null;
   readonly steady_rate_per_s: number;
   readonly rss_mb_per_process: Record<string, number>;
+  /** From the API's own /metrics at the end of the run (one process), MB. */
+  readonly memory_mb_at_end: Record<string, number> | null;
   readonly startup_ms: number;
   /** Exit code after SIGTERM (0 = graceful; 143 = cut short by a signal handler). */
   readonly server_exit_code: number | null;
@@ -176,6 +180,30 @@ async function prepare(
   }
 }
 
+/** Heap and RSS as the API reports them on /metrics (Node default metrics), in MB. */
+async function heapMetrics(client: LoadClient): Promise<Record<string, number> | null> {
+  try {
+    const { status, body } = await client.call('GET', '/metrics');
+    if (status !== 200 || typeof body !== 'string') return null;
+    const wanted = [
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_total_bytes',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_external_memory_bytes',
+    ];
+    const out: Record<string, number> = {};
+    for (const line of body.split('\n')) {
+      const [name, value] = line.split(' ');
+      if (name && wanted.includes(name) && value) {
+        out[name.replace(/_bytes$/, '')] = Math.round(Number(value) / 1024 / 102.4) / 10;
+      }
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
 /** Smooth weighted round robin: shot kinds interleaved evenly in the given proportions. */
 function interleave<K extends string>(weights: Record<K, number>): () => K {
   const kinds = (Object.keys(weights) as K[]).filter((k) => weights[k] > 0);
@@ -202,8 +230,6 @@ export async function runMode(
     afterRamp?: (saturation: number) => void;
     /** Skip the steady phase, storm and verification (profiling runs). */
     loadOnly?: boolean;
-    /** Replace the ramp by a constant rate for this long (profiling runs). */
-    constantLoad?: { rate: number; durationMs: number };
     /** Called as each phase starts and ends (after its answers are in). */
     onPhase?: (name: string, edge: 'start' | 'end') => void;
     /** A server started ahead of time (the quick run starts them all at once). */
@@ -338,6 +364,9 @@ export async function runMode(
       outcomes: tally.outcomes,
       cpu_cores: cpu,
       cpu_us_per_answer: perAnswer(cpu, (ended - started) / 1000, answered),
+      rss_mb_end: Math.round(
+        Math.max(0, ...server.apiPids().map((pid) => memoryOf(pid)?.rssMb ?? 0)),
+      ),
       late_sends: results.reduce((sum, r) => sum + r.lateSends, 0),
     };
     phases[name] = report;
@@ -368,6 +397,7 @@ export async function runMode(
   };
   let peaks: Record<string, number> = {};
   let serverExitCode: number | null;
+  let memory: Record<string, number> | null = null;
   try {
     // Warm-up: JIT, pools, caches; its own product and buyers.
     const warm = scenario.warmup;
@@ -395,18 +425,7 @@ export async function runMode(
     all.merge(rush.tally);
     await pause();
 
-    if (hooks.constantLoad) {
-      const load = await runPhase('saturating load', [
-        {
-          name: 'saturating load',
-          rate: hooks.constantLoad.rate,
-          durationMs: hooks.constantLoad.durationMs,
-          next: () => orderShot(target.products.hot, 'main'),
-        },
-      ]);
-      all.merge(load.tally);
-      saturation = load.report.answered_per_s;
-    } else {
+    {
       const steps = function* (): Generator<Segment> {
         for (
           let rate = scenario.ramp.startRate;
@@ -424,13 +443,14 @@ export async function runMode(
       // Saturated: answers fell behind the arrivals two steps running (one step can be noise),
       // or far behind once. A client that cannot keep its own schedule stops the ramp too.
       let behindSteps = 0;
+      let lateSteps = 0;
       const rampPhase = await runPhase('ramp', steps(), (result) => {
         const ratio = result.answeredPerS / result.rate;
         behindSteps = ratio < scenario.ramp.saturatedBelow ? behindSteps + 1 : 0;
-        const late = result.lateSends > 0.2 * result.tally.offered;
-        if (late) clientBound = true;
+        lateSteps = result.lateSends > 0.2 * result.tally.offered ? lateSteps + 1 : 0;
+        if (lateSteps >= 2) clientBound = true;
         if (behindSteps >= 2 || ratio < 0.6) saturated = true;
-        return !saturated && !late;
+        return !saturated && !clientBound;
       });
       all.merge(rampPhase.tally);
       for (const result of rampPhase.results) {
@@ -511,6 +531,7 @@ export async function runMode(
 
       await sleep(500);
       peaks = server.peakRss();
+      if (spec.metrics) memory = await heapMetrics(client);
       if (isApi) {
         progress.phase('verifying');
         verdict = await verifyRun({
@@ -578,6 +599,7 @@ export async function runMode(
         : null,
     steady_rate_per_s: steadyRate,
     rss_mb_per_process: peaks,
+    memory_mb_at_end: memory,
     startup_ms: server.startupMs,
     server_exit_code: serverExitCode,
     phases,

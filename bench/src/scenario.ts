@@ -70,11 +70,11 @@ export const QUICK: Scenario = {
   // 2,000 buyers reused no faster than every 100 ms: up to 20,000 attempts/s without a 429.
   rateLimitMs: 100,
   client: { connections: 128, pipelining: 1, timeoutMs: 10_000, maxInFlight: 10_000 },
-  warmup: { rate: 400, durationMs: 500, units: 20, buyers: 250 },
+  warmup: { rate: 400, durationMs: 400, units: 20, buyers: 200 },
   rush: { rate: 3000, durationMs: 700 },
-  ramp: { startRate: 1000, factor: 1.6, stepMs: 500, maxRate: 60_000, saturatedBelow: 0.85 },
-  steady: { share: 0.8, durationMs: 1000 },
-  storm: { durationMs: 1000, units: 40, orderAttemptsPerUnit: 3, readShare: 0.5, listShare: 0.1 },
+  ramp: { startRate: 1500, factor: 1.7, stepMs: 500, maxRate: 60_000, saturatedBelow: 0.85 },
+  steady: { share: 0.8, durationMs: 800 },
+  storm: { durationMs: 800, units: 40, orderAttemptsPerUnit: 3, readShare: 0.5, listShare: 0.1 },
   windowMs: 200,
   pauseMs: 150,
 };

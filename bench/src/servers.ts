@@ -328,7 +328,10 @@ export async function startServer(spec: ModeSpec, options: ServerOptions): Promi
   const kill = async (): Promise<number | null> => {
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
     child.kill('SIGTERM');
-    const code = await Promise.race([exit, sleep(25_000).then(() => 'timeout' as const)]);
+    const code = await Promise.race([
+      exit,
+      sleep(25_000, undefined, { ref: false }).then(() => 'timeout' as const),
+    ]);
     if (code !== 'timeout') return code;
     try {
       process.kill(-pid, 'SIGKILL'); // our own process group: the server and its children
