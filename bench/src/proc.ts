@@ -128,6 +128,27 @@ export function cpuSnapshot(apiRootPids: readonly number[]): CpuSnapshot {
   };
 }
 
+/**
+ * A cheap snapshot of the same processes as `previous` (no scan of /proc): for ramp steps,
+ * taken on the load client's event loop between two sends.
+ */
+export function cpuSnapshotOf(previous: CpuSnapshot): CpuSnapshot {
+  const processes = new Map<number, { party: Party; cpuS: number }>();
+  for (const [pid, { party }] of previous.processes) {
+    const stat = statOf(pid);
+    if (stat) processes.set(pid, { party, cpuS: stat.cpuS });
+  }
+  const usage = process.cpuUsage();
+  const machine = machineTimes();
+  return {
+    at: performance.now(),
+    machineBusyS: machine.busy,
+    machineTotalS: machine.total,
+    clientS: (usage.user + usage.system) / 1e6,
+    processes,
+  };
+}
+
 /** Cores busy between two snapshots, per party (1.0 = one core fully used). */
 export interface CpuUse {
   readonly client: number;

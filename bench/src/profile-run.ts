@@ -22,6 +22,8 @@ export interface PhaseProfile extends ProfileAnalysis {
 /** `sold_out`: the ramp to saturation after the sell-out; `rush`: the sale opening, orders included. */
 export interface ProfileSummary {
   readonly file: string;
+  /** Phase windows in CLOCK_MONOTONIC microseconds (`profile.ts --from/--to` takes them). */
+  readonly windows: Record<string, { from?: number; to?: number }>;
   readonly sold_out: PhaseProfile;
   readonly rush: PhaseProfile;
 }
@@ -75,5 +77,10 @@ export async function runProfile(input: {
   mkdirSync(input.outDir, { recursive: true });
   const kept = join(input.outDir, `redis-${input.scenario.name}.cpuprofile`);
   copyFileSync(file, kept);
-  return { file: kept, sold_out: phaseProfile('ramp'), rush: phaseProfile('rush') };
+  return {
+    file: kept,
+    windows: Object.fromEntries(windows),
+    sold_out: phaseProfile('ramp'),
+    rush: phaseProfile('rush'),
+  };
 }

@@ -39,6 +39,11 @@ export interface ProfileAnalysis {
   readonly busy_pct: number;
   /** Everything below is a percentage of the busy samples. */
   readonly self_by_category: Share[];
+  /**
+   * Self time with native and node-internal frames charged to the nearest caller that is a
+   * package or the app (so a socket write counts for ioredis, Fastify or pino, whoever wrote).
+   */
+  readonly self_by_owner: Share[];
   readonly inclusive_by_category: Share[];
   readonly self_by_module: Share[];
   readonly self_by_function: (Share & { readonly module: string })[];
@@ -131,6 +136,7 @@ export function analyseProfile(
   const fnModule = new Map<string, string>();
   const selfModule = new Map<string, number>();
   const selfCategory = new Map<string, number>();
+  const selfOwner = new Map<string, number>();
   const inclusiveCategory = new Map<string, number>();
   const inclusiveApp = new Map<string, number>();
   let time = profile.startTime;
@@ -159,16 +165,20 @@ export function analyseProfile(
     selfModule.set(module, (selfModule.get(module) ?? 0) + 1);
     const category = categoryOf(module);
     selfCategory.set(category, (selfCategory.get(category) ?? 0) + 1);
+    let owner = SPECIAL.has(node.callFrame.functionName) ? category : undefined;
     const categories = new Set<string>();
     const appFns = new Set<string>();
     for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
       const frame = byId.get(id)!.callFrame;
       const m = moduleOf(frame);
       if (m === '(root)') continue;
+      if (owner === undefined && !m.startsWith('node:') && m !== '(native)') owner = categoryOf(m);
       categories.add(categoryOf(m));
       if (m.startsWith('app:'))
         appFns.add(`${frame.functionName || '(anonymous)'} (${m.slice(4)})`);
     }
+    owner ??= 'node internals (no package caller)';
+    selfOwner.set(owner, (selfOwner.get(owner) ?? 0) + 1);
     for (const c of categories) inclusiveCategory.set(c, (inclusiveCategory.get(c) ?? 0) + 1);
     for (const f of appFns) inclusiveApp.set(f, (inclusiveApp.get(f) ?? 0) + 1);
   }
@@ -178,6 +188,7 @@ export function analyseProfile(
     samples,
     busy_pct: pct(busy, samples),
     self_by_category: top(selfCategory, busy, 20),
+    self_by_owner: top(selfOwner, busy, 20),
     inclusive_by_category: top(inclusiveCategory, busy, 20),
     self_by_module: top(selfModule, busy, 25),
     self_by_function: top(selfFn, busy, 30).map((s) => ({

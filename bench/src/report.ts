@@ -248,25 +248,33 @@ export function cpuPerRequest(mode: ModeResult): number | null {
   return mode.phases.steady?.cpu_us_per_answer.api ?? null;
 }
 
+/** What was busy at the saturating ramp step (the one with the most answers/s). */
 function limits(name: string, mode: ModeResult): string {
-  const steady = mode.phases.steady?.cpu_cores;
-  const ramp = mode.phases.ramp?.cpu_cores;
-  const c = ramp ?? steady;
+  const step = mode.ramp.reduce<ModeResult['ramp'][number] | undefined>(
+    (best, s) => (!best || s.answered_per_s > best.answered_per_s ? s : best),
+    undefined,
+  );
+  const c = step?.cpu_cores ?? mode.phases.steady?.cpu_cores;
   if (!c) return '–';
   const parts = [
     `client ${c.client}`,
     `API ${c.api}`,
-    `PG ${c.postgres}`,
+    `PostgreSQL ${c.postgres}`,
     `Redis ${c.redis}`,
-    `other ${c.other}`,
+    `others ${c.other}`,
   ];
+  const workers = name === 'redis-2proc' ? 2 : 1;
   let verdict: string;
-  if (mode.client_bound) verdict = 'the load client (sends fell behind schedule)';
-  else if (c.machine >= 1.8) verdict = `the 2 cores (machine ${c.machine} cores busy)`;
-  else if (c.api >= 0.9 && name !== 'redis-2proc') verdict = 'the API process (one core)';
-  else if (c.postgres >= 0.7) verdict = 'PostgreSQL';
-  else verdict = 'latency/concurrency (no resource saturated)';
-  return `${verdict}; ramp cores: ${parts.join(', ')}`;
+  if (mode.client_bound || c.client >= 0.85)
+    verdict = 'the load client (one core, its sends fell behind)';
+  else if (c.machine >= 1.85) verdict = `both cores (machine ${c.machine} cores busy)`;
+  else if (c.api >= 0.85 * workers)
+    verdict = `the API's event loop (${c.api} of ${workers} core${workers > 1 ? 's' : ''})`;
+  else if (c.postgres >= 0.85) verdict = 'PostgreSQL CPU';
+  else
+    verdict = 'waiting, not CPU (no process saturated: locks, round trips or concurrency limits)';
+  const at = step ? ` at ${fmt(step.answered_per_s, 0)} answers/s` : '';
+  return `${verdict}; cores${at}: ${parts.join(', ')}`;
 }
 
 export function reportMarkdown(output: BenchOutput, jsonFile: string, svgFile: string): string {
@@ -311,7 +319,10 @@ export function reportMarkdown(output: BenchOutput, jsonFile: string, svgFile: s
   }
   lines.push('');
   lines.push('## What limits each mode', '');
-  lines.push('CPU in cores (1.0 = one core) during the ramp; the machine has 2.', '');
+  lines.push(
+    'CPU in cores (1.0 = one core) during the ramp step with the most answers/s; the machine has 2.',
+    '',
+  );
   for (const [name, r] of entries) lines.push(`- **${name}**: ${limits(name, r)}`);
   lines.push('');
   lines.push('## CPU per answered request', '');
@@ -422,10 +433,19 @@ export function reportMarkdown(output: BenchOutput, jsonFile: string, svgFile: s
           `(${p.api_cpu_cores} cores, ${fmt(p.api_cpu_us_per_request, 0)} µs of CPU per answered request).`,
         '',
       );
-      lines.push('| category | self % | on stack % |', '|---|---|---|');
+      lines.push(
+        '| category | self % | self % charged to the calling package | on stack % |',
+        '|---|---|---|---|',
+      );
       const incl = new Map(p.inclusive_by_category.map((c) => [c.name, c.pct]));
-      for (const c of p.self_by_category)
-        lines.push(`| ${c.name} | ${c.pct} | ${incl.get(c.name) ?? '–'} |`);
+      const owner = new Map(p.self_by_owner.map((c) => [c.name, c.pct]));
+      const names = [...new Set([...p.self_by_owner, ...p.self_by_category].map((c) => c.name))];
+      const self = new Map(p.self_by_category.map((c) => [c.name, c.pct]));
+      names.sort((a, b) => (owner.get(b) ?? 0) - (owner.get(a) ?? 0));
+      for (const name of names)
+        lines.push(
+          `| ${name} | ${self.get(name) ?? '–'} | ${owner.get(name) ?? '–'} | ${incl.get(name) ?? '–'} |`,
+        );
       lines.push('', '| function (self) | module | % |', '|---|---|---|');
       for (const f of p.self_by_function.slice(0, 20))
         lines.push(`| \`${esc(f.name)}\` | ${f.module} | ${f.pct} |`);

@@ -10,7 +10,14 @@ import {
   type SegmentResult,
   type Shot,
 } from './load.ts';
-import { cpuBetween, cpuSnapshot, memoryOf, type CpuSnapshot, type CpuUse } from './proc.ts';
+import {
+  cpuBetween,
+  cpuSnapshot,
+  cpuSnapshotOf,
+  memoryOf,
+  type CpuSnapshot,
+  type CpuUse,
+} from './proc.ts';
 import type { Progress } from './progress.ts';
 import type { Scenario } from './scenario.ts';
 import { startServer, type ModeSpec, type RunningServer, type ServerOptions } from './servers.ts';
@@ -23,6 +30,7 @@ import { verifyRun, type ProductUnderTest, type SeenOrder, type Verdict } from '
 
 export interface StepReport {
   readonly offered_per_s: number;
+  readonly cpu_cores: CpuUse | null;
   readonly answered_per_s: number;
   readonly orders_per_s: number;
   readonly latency_ms: LatencySummary;
@@ -331,6 +339,7 @@ export async function runMode(
   ): Promise<{ results: SegmentResult[]; report: PhaseReport; tally: Tally }> => {
     progress.phase(name);
     const before: CpuSnapshot = cpuSnapshot(server.apiPids());
+    phaseSnapshot = before;
     hooks.onPhase?.(name, 'start');
     const started = performance.now();
     const results = await client.run(segments, {
@@ -381,6 +390,7 @@ export async function runMode(
   };
 
   const pause = () => sleep(scenario.pauseMs);
+  let phaseSnapshot: CpuSnapshot | undefined;
   let verdict: Verdict | null = null;
   let saturation = 0;
   let offeredAtSaturation = 0;
@@ -444,7 +454,13 @@ export async function runMode(
       // or far behind once. A client that cannot keep its own schedule stops the ramp too.
       let behindSteps = 0;
       let lateSteps = 0;
+      let stepSnapshot: CpuSnapshot | undefined;
+      const stepCpu: (CpuUse | null)[] = [];
       const rampPhase = await runPhase('ramp', steps(), (result) => {
+        stepSnapshot ??= phaseSnapshot;
+        const now = stepSnapshot ? cpuSnapshotOf(stepSnapshot) : undefined;
+        stepCpu.push(stepSnapshot && now ? cpuBetween(stepSnapshot, now) : null);
+        stepSnapshot = now;
         const ratio = result.answeredPerS / result.rate;
         behindSteps = ratio < scenario.ramp.saturatedBelow ? behindSteps + 1 : 0;
         lateSteps = result.lateSends > 0.2 * result.tally.offered ? lateSteps + 1 : 0;
@@ -461,6 +477,7 @@ export async function runMode(
         }
         ramp.push({
           offered_per_s: result.rate,
+          cpu_cores: stepCpu[ramp.length] ?? null,
           answered_per_s: r1(result.answeredPerS),
           orders_per_s: r1(result.successPerS),
           latency_ms: result.tally.all.summaryMs(),
