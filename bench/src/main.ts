@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { machineInfo, othersBusy } from './proc.ts';
 import { runProfile, type ProfileSummary } from './profile-run.ts';
 import { Progress } from './progress.ts';
-import { writeReport } from './report.ts';
+import { toJson, writeReport, type BenchOutput } from './report.ts';
 import { runMode, type ModeResult } from './run-mode.ts';
 import { FULL, QUICK, type Scenario } from './scenario.ts';
 import {
@@ -35,6 +35,7 @@ import {
  *   --wait-quiet <s>   wait up to this long for other processes to calm down, before each mode
  *                      (full, default 120) or once before all (quick, default 5): 2 cores only
  *   --quiet-cores <n>  what counts as quiet: others using under n cores (default 0.25)
+ *   --report <json>    only rewrite the report and chart of an existing result file
  *   --ignore-pids a,b  processes not counted as "others" when waiting (their CPU is still recorded)
  */
 const here = dirname(fileURLToPath(import.meta.url));
@@ -49,6 +50,7 @@ const { values } = parseArgs({
     'wait-quiet': { type: 'string' },
     'quiet-cores': { type: 'string' },
     'ignore-pids': { type: 'string' },
+    report: { type: 'string' },
     prestart: { type: 'boolean' },
     out: { type: 'string' },
   },
@@ -308,20 +310,30 @@ async function main(): Promise<void> {
     ...(profileSummary ? { profile: profileSummary } : {}),
   };
   mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, `${JSON.stringify(output, null, 2)}\n`);
+  writeFileSync(outFile, toJson(output));
   const report = writeReport(output, outFile);
   console.error(`results: ${outFile}\nreport:  ${report}`);
   const failed = Object.values(results).some((r) => r && !r.correct);
   if (failed || Object.keys(skipped).length > 0) process.exitCode = 1;
 }
 
-export type BenchOutput = Parameters<typeof writeReport>[0];
-
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     process.stderr.write(`\n${signal}: stopping servers and dropping benchmark databases\n`);
     void stopAllServers().finally(() => process.exit(130));
   });
+}
+
+/** `--report <file.json>`: rewrite the Markdown report and chart of an existing result. */
+function reportOnly(file: string): void {
+  const output = JSON.parse(readFileSync(file, 'utf8')) as BenchOutput;
+  writeFileSync(file, toJson(output));
+  console.error(`report: ${writeReport(output, resolve(file))}`);
+}
+
+if (values.report) {
+  reportOnly(values.report);
+  process.exit(0);
 }
 
 main().catch((error: unknown) => {

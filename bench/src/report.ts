@@ -458,6 +458,11 @@ export function reportMarkdown(output: BenchOutput, jsonFile: string, svgFile: s
   return `${lines.join('\n')}\n`;
 }
 
+/** Indented JSON with arrays of numbers kept on one line (the timelines stay readable). */
+export function toJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2).replace(/\[\s+([-\d.,\s\w]*?)\s+\]/g, (_, inner: string) => `[${inner.replace(/\s+/g, ' ')}]`)}\n`;
+}
+
 /** Write the report (Markdown + SVG) next to the JSON result; the Markdown file's path. */
 export function writeReport(output: BenchOutput, jsonFile: string): string {
   const base = join(dirname(jsonFile), basename(jsonFile, '.json'));
