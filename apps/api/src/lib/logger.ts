@@ -29,5 +29,7 @@ export function createLogger(
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     formatters: { level: (label: string) => ({ level: label.toUpperCase() }) },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Written asynchronously: lines that come together leave in one write instead of blocking
+  // the event loop once per line. Pending lines are flushed when the process exits.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }

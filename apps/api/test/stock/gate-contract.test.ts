@@ -287,6 +287,80 @@ describe.each(['redis', 'memory'] as const)('the %s gate', (kind) => {
     expect(await gate.admit({ userId: 1, rateLimitMs: 0 })).toEqual({ kind: 'admitted' });
   });
 
+  it('attempts in one step: admission, then every line, a stock refusal kept as the answer', async () => {
+    await setStock(P, 2);
+    const idem = (key: string, fingerprint = 'c'.repeat(64)) => ({
+      key,
+      fingerprint,
+      inFlightTtlMs: 5000,
+    });
+    const attempt = (userId: number, key: string, quantity: number, rateLimitMs = 0) =>
+      gate.attempt({
+        userId,
+        rateLimitMs,
+        idempotency: idem(key),
+        reservationId: `r-${key}`,
+        lines: [line(P, quantity, 3)],
+        answerTtlMs: 5000,
+      });
+    expect(await attempt(1, 'a', 2)).toEqual({ kind: 'reserved' });
+    expect(await gate.available([P])).toEqual([2 - 2]);
+    // The winner's key stays in flight until its order's fate is known.
+    expect(await attempt(1, 'a', 2)).toEqual({ kind: 'in_flight' });
+    const refused = await attempt(2, 'b', 1);
+    expect(refused).toEqual({
+      kind: 'refused',
+      refusal: { ok: false, reason: 'insufficient', productId: P, available: 0 },
+    });
+    // The refusal is the key's answer now, replayed without touching stock or the rate limit.
+    expect(await attempt(2, 'b', 1, 60_000)).toEqual({
+      kind: 'replay',
+      answer: { refusal: 'insufficient', product_id: P, requested: 1, limit: 3, value: 0 },
+    });
+    expect(
+      await gate.attempt({
+        userId: 2,
+        rateLimitMs: 0,
+        idempotency: idem('b', 'd'.repeat(64)),
+        reservationId: 'r-b2',
+        lines: [line(P, 1)],
+        answerTtlMs: 5000,
+      }),
+    ).toEqual({ kind: 'key_reused' });
+    // Rate limited before anything is reserved.
+    await setStock(Q, 5);
+    const first = await gate.attempt({
+      userId: 3,
+      rateLimitMs: 60_000,
+      reservationId: 'x1',
+      lines: [line(Q, 1)],
+      answerTtlMs: 0,
+    });
+    expect(first).toEqual({ kind: 'reserved' });
+    const second = await gate.attempt({
+      userId: 3,
+      rateLimitMs: 60_000,
+      reservationId: 'x2',
+      lines: [line(Q, 1)],
+      answerTtlMs: 0,
+    });
+    expect(second.kind).toBe('rate_limited');
+    expect(await gate.available([Q])).toEqual([4]);
+    // A product the gate has no counter for is reported, the key left in flight.
+    expect(await attempt(4, 'm', 1).then((r) => r.kind)).toBe('refused');
+    expect(
+      await gate.attempt({
+        userId: 4,
+        rateLimitMs: 0,
+        idempotency: idem('n'),
+        reservationId: 'r-n',
+        lines: [line(99, 1)],
+        answerTtlMs: 5000,
+      }),
+    ).toEqual({ kind: 'refused', refusal: { ok: false, reason: 'missing', productId: 99 } });
+    expect(await attempt(4, 'n', 1)).toEqual({ kind: 'in_flight' });
+  });
+
   it('answers idempotency keys: in flight, reused with another body, replayed, forgotten', async () => {
     const fp = 'a'.repeat(64);
     const other = 'b'.repeat(64);

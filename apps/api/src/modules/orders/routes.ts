@@ -8,8 +8,9 @@ import {
   OrderListQuery,
   PlaceOrderInput,
 } from '@stampede/contract';
+import { sendAppError } from '../../http/error-handler.ts';
 import { typed, type RoutesPlugin } from '../../http/route-types.ts';
-import { OrderNotFoundError } from '../../lib/errors.ts';
+import { AppError, OrderNotFoundError } from '../../lib/errors.ts';
 import { principalOf } from '../auth/plugin.ts';
 import { toOrderResponse } from './responses.ts';
 import { listOrdersForUser, getOrderForUser } from './selectors.ts';
@@ -55,10 +56,17 @@ export const orderRoutes: RoutesPlugin = async (app, { ctx }) => {
     async (request, reply) => {
       const { userId } = principalOf(request);
       const key = request.headers['idempotency-key'];
-      const result = await placeOrder({
-        ctx,
-        input: { userId, items: request.body.items, ...(key ? { idempotencyKey: key } : {}) },
-      });
+      let result;
+      try {
+        result = await placeOrder({
+          ctx,
+          input: { userId, items: request.body.items, ...(key ? { idempotencyKey: key } : {}) },
+        });
+      } catch (error) {
+        // Refusals are most answers of a sale: sent here, not through Fastify's error path.
+        if (error instanceof AppError) return sendAppError(reply, error);
+        throw error;
+      }
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(toOrderResponse(result.order));
     },

@@ -14,12 +14,20 @@ import {
   StockConflictError,
   StockUnavailableError,
   ValidationError,
+  withoutStack,
 } from '../../lib/errors.ts';
 import type { OrderOutcome } from '../../observability/metrics.ts';
 import type { CatalogProduct } from '../products/catalog.ts';
-import type { GateLine } from '../stock/gate/types.ts';
+import type { AdmitResult, AttemptResult, GateLine, StoredAnswer } from '../stock/gate/types.ts';
 import { DuplicateOrderError } from '../stock/order-writer.ts';
-import { creditGate, decreaseStock, gateCall, restoreStock } from '../stock/services.ts';
+import {
+  creditGate,
+  decreaseStock,
+  gateCall,
+  gateRefusalError,
+  restoreStock,
+  storedRefusalError,
+} from '../stock/services.ts';
 import { getOrderByIdempotencyKey, getOrderForUser } from './selectors.ts';
 import { statusesThatCanBecome } from './state-machine.ts';
 import type { OrderRecord } from './types.ts';
@@ -48,25 +56,45 @@ export async function placeOrder({
   const { userId, idempotencyKey } = input;
   const fingerprint = idempotencyKey === undefined ? undefined : fingerprintOf(input.items);
   const keyed = idempotencyKey !== undefined && fingerprint !== undefined;
+  const idempotency = keyed
+    ? { idempotency: { key: idempotencyKey, fingerprint, inFlightTtlMs: IN_FLIGHT_TTL_MS } }
+    : {};
+  const rateLimitMs = ctx.config.orderRateLimitMs;
+  const reservationId = randomUUID();
 
-  const admission = await gateCall(() =>
-    ctx.gate.admit({
-      userId,
-      rateLimitMs: ctx.config.orderRateLimitMs,
-      ...(keyed
-        ? { idempotency: { key: idempotencyKey, fingerprint, inFlightTtlMs: IN_FLIGHT_TTL_MS } }
-        : {}),
-    }),
+  // The product and sale checks are decided first, from cached data, but answered only after
+  // admission: API.md puts a replay and the rate limit before them.
+  let lines: GateLine[] | undefined;
+  let verdict: AppError | undefined;
+  try {
+    lines = await orderableLines(ctx, input.items);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    verdict = error;
+  }
+
+  // With the gate, admission and the reservation of every line are one round trip.
+  const step = await gateCall<AdmitResult | AttemptResult>(() =>
+    lines && ctx.stockGateEnabled
+      ? ctx.gate.attempt({
+          userId,
+          rateLimitMs,
+          ...idempotency,
+          reservationId,
+          lines,
+          answerTtlMs: IDEMPOTENCY_TTL_SECONDS * 1000,
+        })
+      : ctx.gate.admit({ userId, rateLimitMs, ...idempotency }),
   ).catch((error: unknown) => {
     countOutcome(ctx, error);
     throw error;
   });
-  switch (admission.kind) {
+  switch (step.kind) {
     case 'replay':
-      return replay(ctx, userId, admission.answer);
+      return replay(ctx, userId, step.answer);
     case 'rate_limited':
       ctx.metrics.orderOutcomes.inc({ outcome: 'rate_limited' });
-      throw new RateLimitedError(admission.retryAfterMs);
+      throw withoutStack(() => new RateLimitedError(step.retryAfterMs));
     case 'in_flight':
       ctx.metrics.orderOutcomes.inc({ outcome: 'idempotency_conflict' });
       throw new AppError(
@@ -81,19 +109,27 @@ export async function placeOrder({
       );
   }
 
+  // From here on this request owns its idempotency key.
+  let answerStored = false;
   try {
-    const lines = await orderableLines(ctx, input.items);
+    if (verdict) throw verdict;
+    if (step.kind === 'refused' && step.refusal.reason !== 'missing') {
+      // Insufficient stock or over the cap: the gate kept this answer for the key already.
+      answerStored = step.refusal.reason !== 'duplicate';
+      throw gateRefusalError(step.refusal, lines!);
+    }
     const order = await decreaseStock({
       ctx,
       input: {
         userId,
-        reservationId: randomUUID(),
-        lines,
+        reservationId,
+        lines: lines!,
         ...(keyed ? { idempotency: { key: idempotencyKey, fingerprint } } : {}),
       },
+      reserved: step.kind === 'reserved',
     });
     ctx.metrics.orderOutcomes.inc({ outcome: 'created' });
-    ctx.metrics.unitsOrdered.inc(lines.reduce((sum, line) => sum + line.quantity, 0));
+    ctx.metrics.unitsOrdered.inc(lines!.reduce((sum, line) => sum + line.quantity, 0));
     if (keyed) {
       await ctx.gate
         .remember({
@@ -122,7 +158,7 @@ export async function placeOrder({
       }
     }
     countOutcome(ctx, error);
-    if (keyed) await settleRefusal(ctx, userId, idempotencyKey, fingerprint, error);
+    if (keyed) await settleRefusal(ctx, userId, idempotencyKey, fingerprint, error, answerStored);
     throw error;
   }
 }
@@ -134,17 +170,21 @@ async function settleRefusal(
   key: string,
   fingerprint: string,
   error: unknown,
+  /** The gate kept the answer already (in the attempt's round trip). */
+  answerStored: boolean,
 ): Promise<void> {
   try {
     if (error instanceof AppError && isFinalRefusal(error)) {
       const body = { error: { code: error.code, message: error.message, details: error.details } };
-      await ctx.gate.remember({
-        userId,
-        key,
-        fingerprint,
-        answer: { status: error.status, body },
-        ttlMs: IDEMPOTENCY_TTL_SECONDS * 1000,
-      });
+      if (!answerStored) {
+        await ctx.gate.remember({
+          userId,
+          key,
+          fingerprint,
+          answer: { status: error.status, body },
+          ttlMs: IDEMPOTENCY_TTL_SECONDS * 1000,
+        });
+      }
       ctx.idempotencyLog.record({ userId, key, fingerprint, status: error.status, body });
     } else {
       await ctx.gate.forget({ userId, key });
@@ -168,9 +208,10 @@ function isFinalRefusal(error: AppError): boolean {
 async function replay(
   ctx: AppContext,
   userId: number,
-  answer: { status: number; orderId?: number; body?: unknown },
+  answer: StoredAnswer,
 ): Promise<PlaceOrderResult> {
   ctx.metrics.orderOutcomes.inc({ outcome: 'replayed' });
+  if ('refusal' in answer) throw storedRefusalError(answer);
   if (answer.orderId !== undefined) {
     const order = await getOrderForUser({ db: ctx.db, orderId: answer.orderId, userId });
     if (order) return { order, replayed: true };

@@ -2,15 +2,23 @@ import { sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import { withTransaction, type Tx } from '../../db/transaction.ts';
 import {
+  type AppError,
   InsufficientStockError,
   ProductNotFoundError,
   PurchaseLimitError,
   RateLimitedError,
   StockUnavailableError,
+  withoutStack,
 } from '../../lib/errors.ts';
 import type { RestoreCause, SyncTrigger } from '../../observability/metrics.ts';
 import type { OrderRecord } from '../orders/types.ts';
-import { GateUnavailableError, type GateLine, type SyncResult } from './gate/types.ts';
+import {
+  GateUnavailableError,
+  type GateLine,
+  type Refusal,
+  type StoredRefusal,
+  type SyncResult,
+} from './gate/types.ts';
 import { DuplicateOrderError, type OrderDraft } from './order-writer.ts';
 
 /**
@@ -34,15 +42,18 @@ export interface DecreaseStockInput {
 export async function decreaseStock({
   ctx,
   input,
+  reserved = false,
 }: {
   ctx: AppContext;
   input: DecreaseStockInput;
+  /** The gate already holds these lines (the order path's one-round-trip attempt took them). */
+  reserved?: boolean;
 }): Promise<OrderRecord> {
   const lines = [...input.lines].sort((a, b) => a.productId - b.productId);
   const draft: OrderDraft = { ...input, lines };
   if (!ctx.stockGateEnabled) return ctx.writer.write(draft);
 
-  await reserveInGate(ctx, input.reservationId, input.userId, lines);
+  if (!reserved) await reserveInGate(ctx, input.reservationId, input.userId, lines);
   try {
     return await ctx.writer.write(draft);
   } catch (error) {
@@ -64,23 +75,41 @@ async function reserveInGate(
     ctx.metrics.gateLatency.observe({ operation: 'reserve' }, (performance.now() - started) / 1000);
     for (const line of lines) ctx.activeProducts.add(line.productId);
     if (result.ok) return;
-    const line = lines.find((l) => l.productId === result.productId)!;
-    switch (result.reason) {
-      case 'insufficient':
-        throw new InsufficientStockError(line.productId, line.quantity, result.available);
-      case 'limit':
-        throw new PurchaseLimitError(line.productId, line.limit ?? 0, result.alreadyOrdered);
-      case 'duplicate':
-        throw new Error(`reservation ${reservationId} is already held`);
-      case 'missing':
-        // A product the gate has never seen (created elsewhere, or its key was lost): fill it
-        // from the database, then try once more.
-        if (attempt > 0) throw new StockUnavailableError();
-        if (!(await gateCall(() => ctx.gateKeeper.repair(line.productId)))) {
-          throw new ProductNotFoundError(line.productId);
-        }
+    if (result.reason !== 'missing') throw gateRefusalError(result, lines);
+    // A product the gate has never seen (created elsewhere, or its key was lost): fill it from
+    // the database, then try once more.
+    if (attempt > 0) throw new StockUnavailableError();
+    if (!(await gateCall(() => ctx.gateKeeper.repair(result.productId)))) {
+      throw new ProductNotFoundError(result.productId);
     }
   }
+}
+
+/**
+ * The answer to a gate refusal. Refusals are the common answer of a sale; they carry no stack
+ * trace (nobody reads it, and capturing one per buyer is not free).
+ */
+export function gateRefusalError(refusal: Refusal, lines: readonly GateLine[]): Error {
+  const line = lines.find((l) => l.productId === refusal.productId)!;
+  switch (refusal.reason) {
+    case 'insufficient':
+      return withoutStack(
+        () => new InsufficientStockError(line.productId, line.quantity, refusal.available),
+      );
+    case 'limit':
+      return withoutStack(
+        () => new PurchaseLimitError(line.productId, line.limit ?? 0, refusal.alreadyOrdered),
+      );
+    default:
+      return new Error(`reservation refused: ${refusal.reason} (product ${refusal.productId})`);
+  }
+}
+
+/** A refusal the gate kept as an idempotency key's answer, answered again. */
+export function storedRefusalError(stored: StoredRefusal): AppError {
+  return stored.refusal === 'insufficient'
+    ? new InsufficientStockError(stored.product_id, stored.requested, stored.value)
+    : new PurchaseLimitError(stored.product_id, stored.limit, stored.value);
 }
 
 /** The database step failed: put the gate right. */

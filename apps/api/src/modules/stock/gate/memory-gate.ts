@@ -1,6 +1,8 @@
 import type {
   AdmitInput,
   AdmitResult,
+  AttemptInput,
+  AttemptResult,
   GateLine,
   Hold,
   RememberInput,
@@ -44,35 +46,71 @@ export class MemoryGate implements StockGate {
     userId: number;
     lines: readonly GateLine[];
   }): Promise<ReserveResult> {
+    return this.reserveNow(input.reservationId, input.userId, input.lines);
+  }
+
+  async attempt(input: AttemptInput): Promise<AttemptResult> {
+    const admitted = this.admitNow(input);
+    if (admitted.kind !== 'admitted') return admitted;
+    const result = this.reserveNow(input.reservationId, input.userId, input.lines);
+    if (
+      input.idempotency &&
+      !result.ok &&
+      (result.reason === 'insufficient' || result.reason === 'limit')
+    ) {
+      const line = input.lines.find((l) => l.productId === result.productId)!;
+      this.rememberNow({
+        userId: input.userId,
+        key: input.idempotency.key,
+        fingerprint: input.idempotency.fingerprint,
+        answer: {
+          refusal: result.reason,
+          product_id: result.productId,
+          requested: line.quantity,
+          limit: line.limit ?? 0,
+          value: result.reason === 'insufficient' ? result.available : result.alreadyOrdered,
+        },
+        ttlMs: input.answerTtlMs,
+      });
+    }
+    return result.ok ? { kind: 'reserved' } : { kind: 'refused', refusal: result };
+  }
+
+  /** All or nothing, every check before the first write (as lib/reserve.lua). */
+  private reserveNow(
+    reservationId: string,
+    userId: number,
+    lines: readonly GateLine[],
+  ): ReserveResult {
     const gates: ProductGate[] = [];
-    for (const line of input.lines) {
+    for (const line of lines) {
       const gate = this.products.get(line.productId);
       if (!gate) return { ok: false, reason: 'missing', productId: line.productId };
-      if (gate.holds.has(input.reservationId)) {
+      if (gate.holds.has(reservationId)) {
         return { ok: false, reason: 'duplicate', productId: line.productId };
       }
       gates.push(gate);
     }
-    for (const [i, line] of input.lines.entries()) {
+    for (const [i, line] of lines.entries()) {
       if (line.limit === null) continue;
-      const had = gates[i]!.cap.get(input.userId) ?? 0;
+      const had = gates[i]!.cap.get(userId) ?? 0;
       if (had + line.quantity > line.limit) {
         return { ok: false, reason: 'limit', productId: line.productId, alreadyOrdered: had };
       }
     }
-    for (const [i, line] of input.lines.entries()) {
+    for (const [i, line] of lines.entries()) {
       const available = gates[i]!.stock;
       if (available < line.quantity) {
         return { ok: false, reason: 'insufficient', productId: line.productId, available };
       }
     }
     const at = this.now();
-    for (const [i, line] of input.lines.entries()) {
+    for (const [i, line] of lines.entries()) {
       const gate = gates[i]!;
       gate.stock -= line.quantity;
-      gate.holds.set(input.reservationId, { quantity: line.quantity, userId: input.userId, at });
+      gate.holds.set(reservationId, { quantity: line.quantity, userId, at });
       if (line.limit !== null) {
-        gate.cap.set(input.userId, (gate.cap.get(input.userId) ?? 0) + line.quantity);
+        gate.cap.set(userId, (gate.cap.get(userId) ?? 0) + line.quantity);
       }
     }
     return { ok: true };
@@ -168,6 +206,11 @@ export class MemoryGate implements StockGate {
   }
 
   async admit(input: AdmitInput): Promise<AdmitResult> {
+    return this.admitNow(input);
+  }
+
+  /** Replay, then the rate limit, then the key marked in flight (as admit.lua). */
+  private admitNow(input: AdmitInput): AdmitResult {
     const now = this.now();
     const { idempotency } = input;
     const slot = idempotency ? idempotencySlot(input.userId, idempotency.key) : undefined;
@@ -196,6 +239,10 @@ export class MemoryGate implements StockGate {
   }
 
   async remember(input: RememberInput): Promise<void> {
+    this.rememberNow(input);
+  }
+
+  private rememberNow(input: RememberInput): void {
     this.idempotency.set(idempotencySlot(input.userId, input.key), {
       state: 'answered',
       fingerprint: input.fingerprint,
@@ -205,7 +252,7 @@ export class MemoryGate implements StockGate {
   }
 
   async rememberMany(inputs: readonly RememberInput[]): Promise<void> {
-    for (const input of inputs) await this.remember(input);
+    for (const input of inputs) this.rememberNow(input);
   }
 
   async forget(input: { userId: number; key: string }): Promise<void> {

@@ -6,6 +6,8 @@ import {
   GateUnavailableError,
   type AdmitInput,
   type AdmitResult,
+  type AttemptInput,
+  type AttemptResult,
   type GateLine,
   type Hold,
   type RememberInput,
@@ -17,26 +19,34 @@ import {
 } from './types.ts';
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+/** Redis scripts cannot include one another: the shared functions are prepended. */
+const LIBRARY = { admit: lua('lib/admit'), reserve: lua('lib/reserve') };
 
 type Arg = string | number;
 
 /** The gate scripts, registered once with `defineCommand` (EVALSHA, reloaded on NOSCRIPT). */
 interface GateCommands {
-  stampedeReserve(numKeys: number, ...args: Arg[]): Promise<[number, string?, number?, number?]>;
+  stampedeReserve(numKeys: number, ...args: Arg[]): Promise<RawReserve>;
   stampedeRelease(numKeys: number, ...args: Arg[]): Promise<number>;
   stampedeGiveBack(numKeys: number, ...args: Arg[]): Promise<number>;
   stampedeCredit(numKeys: number, ...args: Arg[]): Promise<number>;
   stampedeSync(numKeys: number, ...args: Arg[]): Promise<[number, number, number, number]>;
   stampedeAdmit(numKeys: number, ...args: Arg[]): Promise<[string, (string | number)?]>;
+  stampedeAttempt(numKeys: number, ...args: Arg[]): Promise<RawAttempt>;
 }
 
+type RawReserve = [number, string?, number?, number?, number?];
+type RawAdmit = [string, (string | number)?];
+type RawAttempt = RawReserve | RawAdmit;
+
 const SCRIPTS: Record<keyof GateCommands, string> = {
-  stampedeReserve: 'reserve',
-  stampedeRelease: 'release',
-  stampedeGiveBack: 'give-back',
-  stampedeCredit: 'credit',
-  stampedeSync: 'sync',
-  stampedeAdmit: 'admit',
+  stampedeReserve: LIBRARY.reserve + lua('reserve'),
+  stampedeRelease: lua('release'),
+  stampedeGiveBack: lua('give-back'),
+  stampedeCredit: lua('credit'),
+  stampedeSync: lua('sync'),
+  stampedeAdmit: LIBRARY.admit + lua('admit'),
+  stampedeAttempt: LIBRARY.admit + LIBRARY.reserve + lua('attempt'),
 };
 
 export type GateRedis = Redis & GateCommands;
@@ -53,8 +63,8 @@ export function createGateRedis(url: string, logger: Logger): GateRedis {
     connectTimeout: 3000,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
   });
-  for (const [command, file] of Object.entries(SCRIPTS)) {
-    redis.defineCommand(command, { lua: lua(file) });
+  for (const [command, script] of Object.entries(SCRIPTS)) {
+    redis.defineCommand(command, { lua: script });
   }
   let lastLogged = 0;
   redis.on('error', (error: Error) => {
@@ -91,32 +101,47 @@ export class RedisGate implements StockGate {
     userId: number;
     lines: readonly GateLine[];
   }): Promise<ReserveResult> {
-    const keys: string[] = [];
-    const args: Arg[] = [input.reservationId, input.userId];
-    for (const line of input.lines) {
-      keys.push(
-        this.keys.stock(line.productId),
-        this.keys.holds(line.productId),
-        this.keys.cap(line.productId),
-      );
-      args.push(line.quantity, line.limit ?? 0);
-    }
-    const [ok, reason, index, value] = await this.call(() =>
-      this.redis.stampedeReserve(keys.length, ...keys, ...args),
+    const keys = this.lineKeys(input.lines);
+    const args = [input.reservationId, input.userId, ...lineArgs(input.lines)];
+    return toReserveResult(
+      await this.call(() => this.redis.stampedeReserve(keys.length, ...keys, ...args)),
     );
-    if (ok === 1) return { ok: true };
-    const productId = input.lines[(index ?? 1) - 1]!.productId;
-    switch (reason) {
-      case 'insufficient':
-        return { ok: false, reason, productId, available: Number(value) };
-      case 'limit':
-        return { ok: false, reason, productId, alreadyOrdered: Number(value) };
-      case 'missing':
-      case 'duplicate':
-        return { ok: false, reason, productId };
-      default:
-        throw new Error(`unexpected reserve answer ${String(reason)}`);
+  }
+
+  async attempt(input: AttemptInput): Promise<AttemptResult> {
+    const { idempotency } = input;
+    const keys = [this.keys.rateLimit(input.userId)];
+    if (idempotency) keys.push(this.keys.idempotency(input.userId, idempotency.key));
+    keys.push(...this.lineKeys(input.lines));
+    const raw = await this.call(() =>
+      this.redis.stampedeAttempt(
+        keys.length,
+        ...keys,
+        input.rateLimitMs,
+        idempotency?.fingerprint ?? '',
+        idempotency?.inFlightTtlMs ?? 0,
+        input.answerTtlMs,
+        input.reservationId,
+        input.userId,
+        idempotency ? 1 : 0,
+        ...lineArgs(input.lines),
+      ),
+    );
+    if (typeof raw[0] === 'string') {
+      const admitted = toAdmitResult(raw as RawAdmit);
+      if (admitted.kind === 'admitted') throw new Error('unexpected attempt answer');
+      return admitted;
     }
+    const reserved = toReserveResult(raw as RawReserve);
+    return reserved.ok ? { kind: 'reserved' } : { kind: 'refused', refusal: reserved };
+  }
+
+  private lineKeys(lines: readonly GateLine[]): string[] {
+    return lines.flatMap((line) => [
+      this.keys.stock(line.productId),
+      this.keys.holds(line.productId),
+      this.keys.cap(line.productId),
+    ]);
   }
 
   async release(input: { productId: number; reservationIds: readonly string[] }): Promise<void> {
@@ -197,29 +222,17 @@ export class RedisGate implements StockGate {
     const keys = [this.keys.rateLimit(input.userId)];
     const { idempotency } = input;
     if (idempotency) keys.push(this.keys.idempotency(input.userId, idempotency.key));
-    const [kind, value] = await this.call(() =>
-      this.redis.stampedeAdmit(
-        keys.length,
-        ...keys,
-        input.rateLimitMs,
-        idempotency?.fingerprint ?? '',
-        idempotency?.inFlightTtlMs ?? 0,
+    return toAdmitResult(
+      await this.call(() =>
+        this.redis.stampedeAdmit(
+          keys.length,
+          ...keys,
+          input.rateLimitMs,
+          idempotency?.fingerprint ?? '',
+          idempotency?.inFlightTtlMs ?? 0,
+        ),
       ),
     );
-    switch (kind) {
-      case 'ok':
-        return { kind: 'admitted' };
-      case 'limited':
-        return { kind: 'rate_limited', retryAfterMs: Math.max(1, Number(value)) };
-      case 'in_flight':
-        return { kind: 'in_flight' };
-      case 'reused':
-        return { kind: 'key_reused' };
-      case 'replay':
-        return { kind: 'replay', answer: JSON.parse(String(value)) as StoredAnswer };
-      default:
-        throw new Error(`unexpected admit answer ${String(kind)}`);
-    }
   }
 
   async remember(input: RememberInput): Promise<void> {
@@ -277,6 +290,43 @@ export class RedisGate implements StockGate {
       }
       throw error;
     }
+  }
+}
+
+function lineArgs(lines: readonly GateLine[]): Arg[] {
+  return lines.flatMap((line) => [line.quantity, line.limit ?? 0, line.productId]);
+}
+
+function toReserveResult([ok, reason, , value, productId]: RawReserve): ReserveResult {
+  if (ok === 1) return { ok: true };
+  const id = Number(productId);
+  switch (reason) {
+    case 'insufficient':
+      return { ok: false, reason, productId: id, available: Number(value) };
+    case 'limit':
+      return { ok: false, reason, productId: id, alreadyOrdered: Number(value) };
+    case 'missing':
+    case 'duplicate':
+      return { ok: false, reason, productId: id };
+    default:
+      throw new Error(`unexpected reserve answer ${String(reason)}`);
+  }
+}
+
+function toAdmitResult([kind, value]: RawAdmit): AdmitResult {
+  switch (kind) {
+    case 'ok':
+      return { kind: 'admitted' };
+    case 'limited':
+      return { kind: 'rate_limited', retryAfterMs: Math.max(1, Number(value)) };
+    case 'in_flight':
+      return { kind: 'in_flight' };
+    case 'reused':
+      return { kind: 'key_reused' };
+    case 'replay':
+      return { kind: 'replay', answer: JSON.parse(String(value)) as StoredAnswer };
+    default:
+      throw new Error(`unexpected admit answer ${String(kind)}`);
   }
 }
 

@@ -58,12 +58,25 @@ export interface SyncResult {
   readonly committedHoldsDropped: number;
 }
 
-export interface StoredAnswer {
-  readonly status: number;
-  /** A created order is answered again from the database by id. */
-  readonly orderId?: number;
-  readonly body?: unknown;
+/** A stock or cap refusal, stored by the gate itself in the attempt's round trip. */
+export interface StoredRefusal {
+  readonly refusal: 'insufficient' | 'limit';
+  readonly product_id: number;
+  readonly requested: number;
+  /** The line's `max_per_user` (0 = none). */
+  readonly limit: number;
+  /** Units available ('insufficient') or already ordered ('limit'). */
+  readonly value: number;
 }
+
+export type StoredAnswer =
+  | {
+      readonly status: number;
+      /** A created order is answered again from the database by id. */
+      readonly orderId?: number;
+      readonly body?: unknown;
+    }
+  | StoredRefusal;
 
 export type AdmitResult =
   | { readonly kind: 'admitted' }
@@ -81,6 +94,20 @@ export interface AdmitInput {
     readonly fingerprint: string;
     readonly inFlightTtlMs: number;
   };
+}
+
+export type Refusal = Exclude<ReserveResult, { readonly ok: true }>;
+
+export type AttemptResult =
+  | Exclude<AdmitResult, { readonly kind: 'admitted' }>
+  | { readonly kind: 'reserved' }
+  | { readonly kind: 'refused'; readonly refusal: Refusal };
+
+export interface AttemptInput extends AdmitInput {
+  readonly reservationId: string;
+  readonly lines: readonly GateLine[];
+  /** How long a stock or cap refusal is kept as the idempotency key's answer. */
+  readonly answerTtlMs: number;
 }
 
 export interface RememberInput {
@@ -114,6 +141,11 @@ export interface StockGate {
   available(productIds: readonly number[]): Promise<(number | null)[]>;
 
   admit(input: AdmitInput): Promise<AdmitResult>;
+  /**
+   * Admission and reservation at once (one round trip): replay, rate limit, then every line;
+   * a stock or cap refusal is kept as the idempotency key's answer.
+   */
+  attempt(input: AttemptInput): Promise<AttemptResult>;
   remember(input: RememberInput): Promise<void>;
   rememberMany(inputs: readonly RememberInput[]): Promise<void>;
   /** Drop an in-flight marker, so a retry with the same key is processed afresh. */
