@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm start`: check the configuration, build the web app if it is missing or older than its
-// sources, then run the API (which serves the web app) in the foreground.
+// `npm start`: check the configuration, build the web app and the API bundle when they are
+// missing or older than their sources, then run the API (which serves the web app).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -38,7 +38,21 @@ if (builtAt === 0 || sourcesAt > builtAt) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-const server = spawn(process.execPath, [...tsx, 'apps/api/src/server.ts'], {
+const bundledAt = newest(join(root, 'apps/api/dist/server.js'));
+const apiSourcesAt = Math.max(
+  newest(join(root, 'apps/api/src')),
+  newest(join(root, 'apps/api/build.mjs')),
+  newest(join(root, 'packages/contract/src')),
+);
+if (bundledAt === 0 || apiSourcesAt > bundledAt) {
+  const bundle = spawnSync('npm', ['run', 'build', '-w', '@stampede/api'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (bundle.status !== 0) process.exit(bundle.status ?? 1);
+}
+
+const server = spawn(process.execPath, ['--enable-source-maps', 'apps/api/dist/server.js'], {
   cwd: root,
   stdio: 'inherit',
 });

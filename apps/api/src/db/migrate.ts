@@ -1,8 +1,7 @@
-import { fileURLToPath } from 'node:url';
+import { MIGRATIONS_DIR } from '../paths.ts';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type { Database } from './client.ts';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /** Arbitrary constant: the advisory lock that lets only one process migrate at a time. */
 const MIGRATION_LOCK = 727_001;

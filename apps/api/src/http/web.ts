@@ -1,10 +1,8 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { PRODUCT_IMAGES_DIR } from '../paths.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 
-export const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../../web/dist', import.meta.url));
-const PRODUCT_IMAGES = fileURLToPath(new URL('../../assets/products', import.meta.url));
 
 /** Paths that belong to the API and never fall back to the web app. */
 const API_PATHS = /^\/(api|docs|openapi\.json|metrics|healthz|readyz)(\/|\?|$)/;
@@ -21,7 +19,7 @@ export async function registerWeb(
   ((request: FastifyRequest, reply: FastifyReply) => FastifyReply | undefined) | undefined
 > {
   await app.register(fastifyStatic, {
-    root: PRODUCT_IMAGES,
+    root: PRODUCT_IMAGES_DIR,
     prefix: '/images/products/',
     decorateReply: false,
     maxAge: '1d',

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LUA_DIR } from '../../../paths.ts';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { StockKeys } from '../keys.ts';
@@ -18,7 +20,7 @@ import {
   type SyncResult,
 } from './types.ts';
 
-const lua = (name: string) => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+const lua = (name: string) => readFileSync(join(LUA_DIR, `${name}.lua`), 'utf8');
 /** Redis scripts cannot include one another: the shared functions are prepended. */
 const LIBRARY = { admit: lua('lib/admit'), reserve: lua('lib/reserve') };
 
