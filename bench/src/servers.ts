@@ -269,7 +269,8 @@ export async function startServer(spec: ModeSpec, options: ServerOptions): Promi
   if (spec.kind === 'baseline') {
     entry = ['--import', 'tsx', 'bench/src/baseline-server.ts'];
   } else {
-    entry = ['--import', 'tsx', 'apps/api/src/server.ts'];
+    // The API as `npm start` runs it: the bundle (built by the bench script first).
+    entry = ['--enable-source-maps', 'apps/api/dist/server.js'];
     Object.assign(env, {
       LOG_LEVEL: 'info',
       REQUEST_LOG: String(spec.requestLog),
