@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestProduct, createUser } from '../support/fixtures.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
@@ -53,5 +54,29 @@ describe('order path regressions', () => {
       payload: { items: [{ product_id: product.id, quantity: 3 }] },
     });
     expect(ok.statusCode).toBe(201);
+  });
+
+  it("keeps a refusal as the key's answer in PostgreSQL too, for a rebuild after the cache is lost", async () => {
+    const product = await createTestProduct(rt.ctx, { stock: 0 });
+    const buyer = await createUser(rt.ctx);
+    const res = await (
+      await rt.app()
+    ).inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: { ...bearer(buyer), 'idempotency-key': 'sold-out-once' },
+      payload: { items: [{ product_id: product.id, quantity: 1 }] },
+    });
+    expect(res.statusCode).toBe(409);
+    await rt.ctx.idempotencyLog.flush();
+    const { rows } = await rt.ctx.db.execute<{ status_code: number; response_body: unknown }>(sql`
+      SELECT status_code, response_body FROM idempotency_keys
+      WHERE user_id = ${buyer.id} AND key = 'sold-out-once'`);
+    expect(rows).toEqual([
+      {
+        status_code: 409,
+        response_body: { error: expect.objectContaining({ code: 'insufficient_stock' }) },
+      },
+    ]);
   });
 });

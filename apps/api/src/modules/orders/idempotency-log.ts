@@ -53,19 +53,24 @@ export class IdempotencyLog {
 
   private async write(rows: RefusalRecord[]): Promise<void> {
     try {
+      // One JSON document for the whole batch: serialised natively, expanded by PostgreSQL.
       await this.options.pool.query({
         name: 'idempotency-insert-refusals',
         text: `INSERT INTO idempotency_keys (user_id, key, fingerprint, status_code, response_body, expires_at)
-               SELECT u.user_id, u.key, u.fingerprint, u.status_code, u.body, now() + make_interval(secs => $6)
-               FROM unnest($1::int[], $2::text[], $3::text[], $4::smallint[], $5::jsonb[])
-                    AS u(user_id, key, fingerprint, status_code, body)
+               SELECT u.user_id, u.key, u.fingerprint, u.status, u.body, now() + make_interval(secs => $2)
+               FROM jsonb_to_recordset($1::jsonb)
+                    AS u(user_id int, key text, fingerprint text, status smallint, body jsonb)
                ON CONFLICT (user_id, key) DO NOTHING`,
         values: [
-          rows.map((r) => r.userId),
-          rows.map((r) => r.key),
-          rows.map((r) => r.fingerprint),
-          rows.map((r) => r.status),
-          rows.map((r) => JSON.stringify(r.body)),
+          JSON.stringify(
+            rows.map((r) => ({
+              user_id: r.userId,
+              key: r.key,
+              fingerprint: r.fingerprint,
+              status: r.status,
+              body: r.body,
+            })),
+          ),
           this.options.ttlSeconds,
         ],
       });
