@@ -3,7 +3,11 @@ import type { Config } from '../config.ts';
 
 export type { Logger };
 
-/** Paths never written to a log line, whatever logs them. */
+/**
+ * Paths never written to a log line, whatever logs them. Exact paths only: a wildcard makes
+ * every line pay for a walk of its object, and the request line is logged thousands of times a
+ * second during a sale.
+ */
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
@@ -11,10 +15,9 @@ export const REDACT_PATHS = [
   'headers.authorization',
   'headers.cookie',
   'password',
-  '*.password',
   'body.password',
+  'input.password',
   'access_token',
-  '*.access_token',
 ];
 
 /** The API's logger; `destination` defaults to stdout (tests capture lines through it). */

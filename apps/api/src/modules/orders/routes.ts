@@ -16,7 +16,8 @@ import { toOrderResponse } from './responses.ts';
 import { listOrdersForUser, getOrderForUser } from './selectors.ts';
 import { cancelOrder, payOrder, placeOrder } from './services.ts';
 
-const PlaceOrderHeaders = z.looseObject({ 'idempotency-key': IdempotencyKey.optional() });
+// Only the header the route reads is validated (Fastify keeps the result beside the raw headers).
+const PlaceOrderHeaders = z.object({ 'idempotency-key': IdempotencyKey.optional() });
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 const security = [{ bearerAuth: [] }];
 
