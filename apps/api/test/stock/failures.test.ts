@@ -166,6 +166,24 @@ describe.each(['redis', 'memory'] as const)(
       await expectStockInvariants(rt.ctx, [{ id: product.id, initial: 5 }]);
     });
 
+    it('when a hold of unknown shape sits in the gate, the sync still works and drops it in time', async () => {
+      const product = await createTestProduct(rt.ctx, { stock: 4 });
+      const stranger = await createUser(rt.ctx);
+      await rt.ctx.gate.reserve({
+        reservationId: 'not-a-uuid',
+        userId: stranger.id,
+        lines: [{ productId: product.id, quantity: 1, limit: null }],
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const synced = await syncStockToRedis({
+        ctx: rt.ctx,
+        productId: product.id,
+        trigger: 'on_demand',
+      });
+      expect(synced).toMatchObject({ previous: 3, current: 4, staleHoldsDropped: 1 });
+      await expectStockInvariants(rt.ctx, [{ id: product.id, initial: 4 }]);
+    });
+
     it('when the gate believes in units the database does not have, the database refuses and the gate is corrected', async () => {
       const product = await createTestProduct(rt.ctx, { stock: 4 });
       // Someone changed the database behind the gate's back (no sync followed).

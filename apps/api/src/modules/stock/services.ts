@@ -154,6 +154,8 @@ async function compensate(
   }
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Lines of restored orders, to credit to the gate once the transaction has committed. */
 export interface GateCredit {
   readonly userId: number;
@@ -253,11 +255,14 @@ export async function syncStockToRedis({
     const row = locked.rows[0];
     if (!row) return null;
     const holds = await gateCall(() => ctx.gate.holds(productId));
-    const committed = holds.length
+    // Only ids that can be an order's: anything else in the hash is no committed order (and
+    // would make the uuid cast fail).
+    const candidates = holds.map((h) => h.reservationId).filter((id) => UUID.test(id));
+    const committed = candidates.length
       ? (
           await tx.execute<{ reservation_id: string }>(sql`
             SELECT reservation_id FROM orders
-            WHERE reservation_id = ANY(${sql.param(holds.map((h) => h.reservationId))}::uuid[])`)
+            WHERE reservation_id = ANY(${sql.param(candidates)}::uuid[])`)
         ).rows.map((r) => r.reservation_id)
       : [];
     let capMode: Parameters<AppContext['gate']['sync']>[0]['caps'] = { mode: 'keep' };
