@@ -2,7 +2,6 @@ import { MIGRATIONS_DIR } from '../paths.ts';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type { Database } from './client.ts';
 
-
 /** Arbitrary constant: the advisory lock that lets only one process migrate at a time. */
 const MIGRATION_LOCK = 727_001;
 

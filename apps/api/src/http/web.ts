@@ -3,7 +3,6 @@ import { PRODUCT_IMAGES_DIR } from '../paths.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 
-
 /** Paths that belong to the API and never fall back to the web app. */
 const API_PATHS = /^\/(api|docs|openapi\.json|metrics|healthz|readyz)(\/|\?|$)/;
 

@@ -22,7 +22,8 @@ const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toStrin
 const SIGNATURE_BYTES = 32;
 
 export function createTokenService(options: { secret: string; ttlSeconds: number }): TokenService {
-  if (Buffer.byteLength(options.secret) < 32) throw new Error('JWT secret must be at least 32 bytes');
+  if (Buffer.byteLength(options.secret) < 32)
+    throw new Error('JWT secret must be at least 32 bytes');
   const key: KeyObject = createSecretKey(Buffer.from(options.secret));
   const mac = (signingInput: string) => createHmac('sha256', key).update(signingInput).digest();
 
@@ -44,7 +45,9 @@ export function createTokenService(options: { secret: string; ttlSeconds: number
       if (!timingSafeEqual(signature, mac(token.slice(0, secondDot)))) return undefined;
       let payload: { sub?: unknown; role?: unknown; exp?: unknown; nbf?: unknown };
       try {
-        payload = JSON.parse(Buffer.from(token.slice(firstDot + 1, secondDot), 'base64url').toString());
+        payload = JSON.parse(
+          Buffer.from(token.slice(firstDot + 1, secondDot), 'base64url').toString(),
+        );
       } catch {
         return undefined;
       }
@@ -54,7 +57,8 @@ export function createTokenService(options: { secret: string; ttlSeconds: number
       if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now)) {
         return undefined;
       }
-      if (typeof payload.sub !== 'string' || !/^[1-9][0-9]{0,9}$/.test(payload.sub)) return undefined;
+      if (typeof payload.sub !== 'string' || !/^[1-9][0-9]{0,9}$/.test(payload.sub))
+        return undefined;
       const userId = Number(payload.sub);
       if (userId > 2_147_483_647) return undefined;
       return { userId, role: payload.role === 'admin' ? 'admin' : 'customer' };
