@@ -1,6 +1,7 @@
 import { inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { products } from '../../db/schema.ts';
+import { TtlCache } from '../../lib/ttl-cache.ts';
 
 /** A product as the order path needs it: what is for sale, when, at what price, how many each. */
 export interface CatalogProduct {
@@ -50,12 +51,19 @@ export class ProductCache {
   private readonly entries = new Map<number, { product: CatalogProduct | null; until: number }>();
   private loading: Promise<void> | undefined;
   private readonly wanted = new Set<number>();
+  /**
+   * Pages of the public catalogue (the products, not their stock, which stays live): a browse
+   * storm during a sale would otherwise cost two queries a request.
+   */
+  readonly pages: TtlCache<{ products: CatalogProduct[]; total: number }>;
 
   constructor(
     private readonly db: Db,
     private readonly ttlMs = 1000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.pages = new TtlCache(ttlMs, 1000, now);
+  }
 
   async get(ids: readonly number[]): Promise<Map<number, CatalogProduct | null>> {
     let missing = this.missing(ids);
@@ -72,6 +80,7 @@ export class ProductCache {
   invalidate(id?: number): void {
     if (id === undefined) this.entries.clear();
     else this.entries.delete(id);
+    this.pages.clear();
   }
 
   private missing(ids: readonly number[]): number[] {

@@ -64,18 +64,24 @@ async function listProducts(
     );
   }
   const where = and(...conditions);
-  const [rows, totals] = await Promise.all([
-    ctx.db
-      .select()
-      .from(products)
-      .where(where)
-      // Sales first (soonest start first), then the rest by name.
-      .orderBy(asc(products.saleStartsAt), asc(products.name), asc(products.id))
-      .limit(pageSize)
-      .offset((page - 1) * pageSize),
-    ctx.db.select({ total: count() }).from(products).where(where),
-  ]);
-  return { items: await withStock(ctx, rows.map(toCatalogProduct)), total: totals[0]?.total ?? 0 };
+  const load = async () => {
+    const [rows, totals] = await Promise.all([
+      ctx.db
+        .select()
+        .from(products)
+        .where(where)
+        // Sales first (soonest start first), then the rest by name.
+        .orderBy(asc(products.saleStartsAt), asc(products.name), asc(products.id))
+        .limit(pageSize)
+        .offset((page - 1) * pageSize),
+      ctx.db.select({ total: count() }).from(products).where(where),
+    ]);
+    return { products: rows.map(toCatalogProduct), total: totals[0]?.total ?? 0 };
+  };
+  const { products: list, total } = options.activeOnly
+    ? await ctx.catalog.pages.get(JSON.stringify([search ?? '', page, pageSize]), load)
+    : await load();
+  return { items: await withStock(ctx, list), total };
 }
 
 /** One product with its live stock; inactive ones only when `includeInactive` (admin). */
