@@ -19,7 +19,7 @@ import { typed, type RoutesPlugin } from '../../http/route-types.ts';
 import { toAdminOrderResponse } from '../orders/responses.ts';
 import { listAllOrders } from '../orders/selectors.ts';
 import { ProductNotFoundError } from '../../lib/errors.ts';
-import { toProductResponse } from '../products/responses.ts';
+import { toProductListResponse, toProductResponse } from '../products/responses.ts';
 import { getAllProducts, getLowStockProducts, getProductWithStock } from '../products/selectors.ts';
 import { createProduct, updateProduct } from '../products/services.ts';
 import { bulkSyncStockToRedis, setStock } from '../stock/services.ts';
@@ -60,19 +60,13 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     async (request) => {
       const { page, page_size, search } = request.query;
-      const { items, total } = await getAllProducts({
+      const result = await getAllProducts({
         ctx,
         page,
         pageSize: page_size,
         ...(search ? { search } : {}),
       });
-      return {
-        items: items.map(toProductResponse),
-        page,
-        page_size,
-        total,
-        server_now: new Date().toISOString(),
-      };
+      return toProductListResponse(result, page, page_size);
     },
   );
 

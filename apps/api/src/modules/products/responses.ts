@@ -1,4 +1,4 @@
-import type { Product } from '@stampede/contract';
+import type { Product, ProductList } from '@stampede/contract';
 import type { ProductWithStock } from './selectors.ts';
 
 export function toProductResponse(product: ProductWithStock): Product {
@@ -21,5 +21,20 @@ export function toProductResponse(product: ProductWithStock): Product {
       : null,
     created_at: product.createdAt.toISOString(),
     updated_at: product.updatedAt.toISOString(),
+  };
+}
+
+/** A page of products, with the server's clock for the countdowns. */
+export function toProductListResponse(
+  result: { items: ProductWithStock[]; total: number },
+  page: number,
+  pageSize: number,
+): ProductList {
+  return {
+    items: result.items.map(toProductResponse),
+    page,
+    page_size: pageSize,
+    total: result.total,
+    server_now: new Date().toISOString(),
   };
 }

@@ -8,7 +8,7 @@ import {
 } from '@stampede/contract';
 import { typed, type RoutesPlugin } from '../../http/route-types.ts';
 import { ProductNotFoundError } from '../../lib/errors.ts';
-import { toProductResponse } from './responses.ts';
+import { toProductListResponse, toProductResponse } from './responses.ts';
 import { getActiveProducts, getActiveProductStock, getProductWithStock } from './selectors.ts';
 
 /** The public catalogue. Every answer carries `server_now` where a countdown needs it. */
@@ -27,19 +27,13 @@ export const productRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     async (request) => {
       const { page, page_size, search } = request.query;
-      const { items, total } = await getActiveProducts({
+      const result = await getActiveProducts({
         ctx,
         page,
         pageSize: page_size,
         ...(search ? { search } : {}),
       });
-      return {
-        items: items.map(toProductResponse),
-        page,
-        page_size,
-        total,
-        server_now: new Date().toISOString(),
-      };
+      return toProductListResponse(result, page, page_size);
     },
   );
 
