@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeOrder } from '../../src/modules/orders/services.ts';
-import { syncStockToRedis } from '../../src/modules/stock/services.ts';
+import { withTransaction } from '../../src/db/transaction.ts';
+import { creditGate, restoreStock, syncStockToRedis } from '../../src/modules/stock/services.ts';
 import { createTestProduct, createUser, createUsers, type TestUser } from '../support/fixtures.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { freePort } from '../support/services.ts';
@@ -206,6 +208,55 @@ describe.each(['redis', 'memory'] as const)(
       }
       expect(await unitsSold(rt.ctx, product.id)).toBe(1);
       await expectStockInvariants(rt.ctx, [{ id: product.id, initial: 1 }]);
+    });
+
+    it('when a sync runs between a restore committing and its credit, the units return once', async () => {
+      const product = await createTestProduct(rt.ctx, {
+        stock: 4,
+        sale: {
+          starts_at: new Date(Date.now() - 1000).toISOString(),
+          ends_at: null,
+          max_per_user: 2,
+        },
+      });
+      const buyer = await createUser(rt.ctx);
+      const buy = async (quantity: number) =>
+        (
+          await placeOrder({
+            ctx: rt.ctx,
+            input: { userId: buyer.id, items: [{ product_id: product.id, quantity }] },
+          })
+        ).order.id;
+      // The cancel's transaction commits; the sync reads the row before the credit arrives.
+      const cancelThenSync = async (orderId: number, trigger: 'timer' | 'repair') => {
+        const credits = await withTransaction(rt.ctx.db, async (tx) => {
+          await tx.execute(sql`UPDATE orders SET status = 'cancelled' WHERE id = ${orderId}`);
+          return restoreStock({
+            tx,
+            input: { orders: [{ id: orderId, userId: buyer.id }], cause: 'cancel' },
+          });
+        });
+        await syncStockToRedis({ ctx: rt.ctx, productId: product.id, trigger });
+        await creditGate({ ctx: rt.ctx, credits, cause: 'cancel' });
+      };
+      const tryTwoMore = () =>
+        rt.ctx.gate.reserve({
+          reservationId: randomUUID(),
+          userId: buyer.id,
+          lines: [{ productId: product.id, quantity: 2, limit: 2 }],
+        });
+
+      // The timer's sync keeps the cap table: the credit frees the cap, but adds no stock twice.
+      await cancelThenSync(await buy(2), 'timer');
+      await expectStockInvariants(rt.ctx, [{ id: product.id, initial: 4 }]);
+      const again = await buy(1);
+      await buy(1);
+      await expectStockInvariants(rt.ctx, [{ id: product.id, initial: 4 }]);
+
+      // A repair sync rebuilds the caps from live orders: the credit must not free them twice.
+      await cancelThenSync(again, 'repair');
+      await expectStockInvariants(rt.ctx, [{ id: product.id, initial: 4 }]);
+      expect(await tryTwoMore()).toMatchObject({ ok: false, reason: 'limit', alreadyOrdered: 1 });
     });
   },
 );

@@ -50,6 +50,7 @@ describe.each(['redis', 'memory'] as const)('the %s gate', (kind) => {
     gate.sync({
       productId,
       available,
+      version: 1,
       committed: [],
       maxHoldAgeMs: 60_000,
       caps: { mode: 'clear' },
@@ -174,15 +175,48 @@ describe.each(['redis', 'memory'] as const)('the %s gate', (kind) => {
     ).toMatchObject({
       reason: 'limit',
     });
-    await gate.credit({ userId: 1, lines: [{ productId: P, quantity: 2 }] });
+    await gate.credit({ userId: 1, lines: [{ productId: P, quantity: 2, version: 2 }] });
     expect(await gate.available([P])).toEqual([2]);
     expect(await gate.reserve({ reservationId: 'r3', userId: 1, lines: [line(P, 2, 2)] })).toEqual({
       ok: true,
     });
   });
 
+  it('does not credit again what a later sync has counted, in stock or in the cap', async () => {
+    await setStock(P, 4);
+    await gate.reserve({ reservationId: 'a', userId: 1, lines: [line(P, 1, 2)] });
+    await gate.reserve({ reservationId: 'b', userId: 1, lines: [line(P, 1, 2)] });
+    await gate.release({ productId: P, reservationIds: ['a', 'b'] });
+    // Order b is cancelled and committed at version 5; a sync reads the row at version 6
+    // (keeping the cap table), before the credit of version 5 arrives.
+    const sync = (version: number, caps: Parameters<StockGate['sync']>[0]['caps']) =>
+      gate.sync({ productId: P, available: 3, version, committed: [], maxHoldAgeMs: 60_000, caps });
+    await sync(6, { mode: 'keep' });
+    await gate.credit({ userId: 1, lines: [{ productId: P, quantity: 1, version: 5 }] });
+    expect(await gate.available([P])).toEqual([3]);
+    // The kept cap table still counted b: the credit freed it.
+    expect(await gate.reserve({ reservationId: 'c', userId: 1, lines: [line(P, 1, 2)] })).toEqual({
+      ok: true,
+    });
+    await gate.release({ productId: P, reservationIds: ['c'] });
+    // Order c is cancelled at version 8; a sync at version 9 rebuilds the caps from live orders
+    // (a alone): the late credit must free neither stock nor cap.
+    await sync(9, { mode: 'rebuild', liveUnitsByUser: new Map([[1, 1]]) });
+    await gate.credit({ userId: 1, lines: [{ productId: P, quantity: 1, version: 8 }] });
+    expect(await gate.available([P])).toEqual([3]);
+    expect(
+      await gate.reserve({ reservationId: 'd', userId: 1, lines: [line(P, 2, 2)] }),
+    ).toMatchObject({ ok: false, reason: 'limit', alreadyOrdered: 1 });
+    // A restore committed after the last sync (version 10) is credited in full.
+    await gate.credit({ userId: 1, lines: [{ productId: P, quantity: 1, version: 10 }] });
+    expect(await gate.available([P])).toEqual([4]);
+    expect(await gate.reserve({ reservationId: 'e', userId: 1, lines: [line(P, 2, 2)] })).toEqual({
+      ok: true,
+    });
+  });
+
   it('does not invent a counter when crediting a product it has none for', async () => {
-    await gate.credit({ userId: 1, lines: [{ productId: 99, quantity: 5 }] });
+    await gate.credit({ userId: 1, lines: [{ productId: 99, quantity: 5, version: 2 }] });
     expect(await gate.available([99])).toEqual([null]);
   });
 
@@ -194,6 +228,7 @@ describe.each(['redis', 'memory'] as const)('the %s gate', (kind) => {
     const result = await gate.sync({
       productId: P,
       available: 7,
+      version: 1,
       committed: ['committed'],
       maxHoldAgeMs: 60_000,
       caps: { mode: 'keep' },
@@ -214,6 +249,7 @@ describe.each(['redis', 'memory'] as const)('the %s gate', (kind) => {
     const result = await gate.sync({
       productId: P,
       available: 10,
+      version: 1,
       committed: [],
       maxHoldAgeMs: 10,
       caps: { mode: 'keep' },
@@ -231,6 +267,7 @@ describe.each(['redis', 'memory'] as const)('the %s gate', (kind) => {
     await gate.sync({
       productId: P,
       available: 10,
+      version: 1,
       committed: [],
       maxHoldAgeMs: 60_000,
       caps: {
@@ -255,6 +292,7 @@ describe.each(['redis', 'memory'] as const)('the %s gate', (kind) => {
     await gate.sync({
       productId: P,
       available: 10,
+      version: 1,
       committed: [],
       maxHoldAgeMs: 60_000,
       caps: { mode: 'clear' },
@@ -270,6 +308,7 @@ describe.each(['redis', 'memory'] as const)('the %s gate', (kind) => {
     const result = await gate.sync({
       productId: P,
       available: 2,
+      version: 1,
       committed: [],
       maxHoldAgeMs: 60_000,
       caps: { mode: 'keep' },

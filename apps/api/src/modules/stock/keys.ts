@@ -6,6 +6,8 @@ export interface StockKeys {
   stock(productId: number): string;
   holds(productId: number): string;
   cap(productId: number): string;
+  /** The `stock.version` the last sync read, and the one whose caps it rebuilt. */
+  synced(productId: number): string;
   rateLimit(userId: number): string;
   idempotency(userId: number, key: string): string;
   /** Present while the gate's data is intact; its absence means Redis lost its data. */
@@ -17,6 +19,7 @@ export function stockKeys(prefix: string): StockKeys {
     stock: (productId) => `${prefix}{p:${productId}}:stock`,
     holds: (productId) => `${prefix}{p:${productId}}:holds`,
     cap: (productId) => `${prefix}{p:${productId}}:cap`,
+    synced: (productId) => `${prefix}{p:${productId}}:synced`,
     rateLimit: (userId) => `${prefix}{u:${userId}}:rl`,
     idempotency: (userId, key) => `${prefix}{u:${userId}}:idem:${key}`,
     epoch: () => `${prefix}gate:epoch`,

@@ -14,6 +14,7 @@ import type { RestoreCause, SyncTrigger } from '../../observability/metrics.ts';
 import type { OrderRecord } from '../orders/types.ts';
 import {
   GateUnavailableError,
+  type GateCredit,
   type GateLine,
   type Refusal,
   type StoredRefusal,
@@ -156,12 +157,6 @@ async function compensate(
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Lines of restored orders, to credit to the gate once the transaction has committed. */
-export interface GateCredit {
-  readonly userId: number;
-  readonly lines: readonly { productId: number; quantity: number }[];
-}
-
 /**
  * Put the units of orders back on sale, inside the transaction `tx` that has just moved those
  * orders out of a live status. The caller's guarded status change is what makes this happen
@@ -185,20 +180,24 @@ export async function restoreStock({
   for (const item of items.rows) {
     units.set(item.product_id, (units.get(item.product_id) ?? 0) + item.quantity);
   }
+  // The version each update produced tells the gate whether a sync has counted the units.
+  const versions = new Map<number, number>();
   for (const [productId, quantity] of [...units].sort(([a], [b]) => a - b)) {
-    await tx.execute(sql`
+    const updated = await tx.execute<{ version: number }>(sql`
       UPDATE stock SET available = available + ${quantity}, version = version + 1, updated_at = now()
-      WHERE product_id = ${productId}`);
+      WHERE product_id = ${productId} RETURNING version`);
+    versions.set(productId, updated.rows[0]!.version);
   }
   await tx.execute(sql`
     INSERT INTO stock_ledger (product_id, delta, cause, order_id)
     SELECT product_id, quantity, ${input.cause}::stock_change_cause, order_id FROM order_items
     WHERE order_id = ANY(${sql.param(ids)}::int[])`);
   const userOf = new Map(input.orders.map((order) => [order.id, order.userId]));
-  const byOrder = new Map<number, { productId: number; quantity: number }[]>();
+  const byOrder = new Map<number, GateCredit['lines'][number][]>();
   for (const item of items.rows) {
     const lines = byOrder.get(item.order_id) ?? [];
-    lines.push({ productId: item.product_id, quantity: item.quantity });
+    const version = versions.get(item.product_id)!;
+    lines.push({ productId: item.product_id, quantity: item.quantity, version });
     byOrder.set(item.order_id, lines);
   }
   return [...byOrder].map(([orderId, lines]) => ({ userId: userOf.get(orderId)!, lines }));
@@ -249,8 +248,12 @@ export async function syncStockToRedis({
 }): Promise<SyncResult | null> {
   if (!ctx.stockGateEnabled) return null;
   const result = await withTransaction(ctx.db, async (tx) => {
-    const locked = await tx.execute<{ available: number; max_per_user: number | null }>(sql`
-      SELECT s.available, p.max_per_user FROM stock s JOIN products p ON p.id = s.product_id
+    const locked = await tx.execute<{
+      available: number;
+      version: number;
+      max_per_user: number | null;
+    }>(sql`
+      SELECT s.available, s.version, p.max_per_user FROM stock s JOIN products p ON p.id = s.product_id
       WHERE s.product_id = ${productId} FOR SHARE OF s`);
     const row = locked.rows[0];
     if (!row) return null;
@@ -286,6 +289,7 @@ export async function syncStockToRedis({
       ctx.gate.sync({
         productId,
         available: row.available,
+        version: row.version,
         committed,
         maxHoldAgeMs: ctx.config.stockHoldMaxAgeMs,
         caps: capMode,

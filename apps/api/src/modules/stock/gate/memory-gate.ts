@@ -3,6 +3,7 @@ import type {
   AdmitResult,
   AttemptInput,
   AttemptResult,
+  GateCredit,
   GateLine,
   Hold,
   RememberInput,
@@ -17,6 +18,9 @@ interface ProductGate {
   stock: number;
   holds: Map<string, { quantity: number; userId: number; at: number }>;
   cap: Map<number, number>;
+  /** The `stock.version` the last sync read, and the one whose caps it rebuilt (as synced). */
+  syncedStock: number;
+  syncedCap: number;
 }
 
 type IdempotencyEntry =
@@ -135,15 +139,13 @@ export class MemoryGate implements StockGate {
     return credited;
   }
 
-  async credit(input: {
-    userId: number;
-    lines: readonly { productId: number; quantity: number }[];
-  }): Promise<void> {
+  async credit(input: GateCredit): Promise<void> {
     for (const line of input.lines) {
       const gate = this.products.get(line.productId);
       if (!gate) continue;
-      gate.stock += line.quantity;
-      uncap(gate, input.userId, line.quantity);
+      // A sync that read the row after the restore committed has counted it already.
+      if (line.version > gate.syncedStock) gate.stock += line.quantity;
+      if (line.version > gate.syncedCap) uncap(gate, input.userId, line.quantity);
     }
   }
 
@@ -159,7 +161,13 @@ export class MemoryGate implements StockGate {
 
   async sync(input: SyncInput): Promise<SyncResult> {
     const existing = this.products.get(input.productId);
-    const gate: ProductGate = existing ?? { stock: 0, holds: new Map(), cap: new Map() };
+    const gate: ProductGate = existing ?? {
+      stock: 0,
+      holds: new Map(),
+      cap: new Map(),
+      syncedStock: 0,
+      syncedCap: 0,
+    };
     const committed = new Set(input.committed);
     const now = this.now();
     let held = 0;
@@ -181,6 +189,8 @@ export class MemoryGate implements StockGate {
     }
     const previous = existing ? gate.stock : null;
     gate.stock = Math.max(0, input.available - held);
+    gate.syncedStock = input.version;
+    if (input.caps.mode !== 'keep') gate.syncedCap = input.version;
     if (input.caps.mode === 'rebuild') {
       gate.cap.clear();
       for (const [userId, units] of input.caps.liveUnitsByUser) {

@@ -10,6 +10,7 @@ import {
   type AdmitResult,
   type AttemptInput,
   type AttemptResult,
+  type GateCredit,
   type GateLine,
   type Hold,
   type RememberInput,
@@ -162,18 +163,14 @@ export class RedisGate implements StockGate {
     return this.call(() => this.redis.stampedeGiveBack(keys.length, ...keys, input.reservationId));
   }
 
-  async credit(input: {
-    userId: number;
-    lines: readonly { productId: number; quantity: number }[];
-  }): Promise<void> {
+  async credit(input: GateCredit): Promise<void> {
     const keys = input.lines.flatMap((line) => [
       this.keys.stock(line.productId),
       this.keys.cap(line.productId),
+      this.keys.synced(line.productId),
     ]);
-    const quantities = input.lines.map((line) => line.quantity);
-    await this.call(() =>
-      this.redis.stampedeCredit(keys.length, ...keys, input.userId, ...quantities),
-    );
+    const args = input.lines.flatMap((line) => [line.quantity, line.version]);
+    await this.call(() => this.redis.stampedeCredit(keys.length, ...keys, input.userId, ...args));
   }
 
   async holds(productId: number): Promise<Hold[]> {
@@ -189,10 +186,12 @@ export class RedisGate implements StockGate {
       this.keys.stock(input.productId),
       this.keys.holds(input.productId),
       this.keys.cap(input.productId),
+      this.keys.synced(input.productId),
     ];
     const capMode = { keep: '0', rebuild: '1', clear: '2' }[input.caps.mode];
     const args: Arg[] = [
       input.available,
+      input.version,
       input.maxHoldAgeMs,
       capMode,
       input.committed.length,

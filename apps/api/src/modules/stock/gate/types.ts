@@ -44,10 +44,19 @@ export interface SyncInput {
   readonly productId: number;
   /** `stock.available` read under the row lock. */
   readonly available: number;
+  /** `stock.version` read with it: credits of restores it already counts are not applied again. */
+  readonly version: number;
   /** Reservation ids among the current holds whose orders are committed. */
   readonly committed: readonly string[];
   readonly maxHoldAgeMs: number;
   readonly caps: CapMode;
+}
+
+/** What a committed restore gives back to the gate. */
+export interface GateCredit {
+  readonly userId: number;
+  /** Per product: the units, and the `stock.version` the restore's update produced. */
+  readonly lines: readonly { productId: number; quantity: number; version: number }[];
 }
 
 export interface SyncResult {
@@ -130,11 +139,11 @@ export interface StockGate {
   release(input: { productId: number; reservationIds: readonly string[] }): Promise<void>;
   /** Compensation: drop the hold and credit its units back, at most once. Returns units credited. */
   giveBack(input: { reservationId: string; productIds: readonly number[] }): Promise<number>;
-  /** A restored order's units go back on sale and stop counting against the user's cap. */
-  credit(input: {
-    userId: number;
-    lines: readonly { productId: number; quantity: number }[];
-  }): Promise<void>;
+  /**
+   * A restored order's units go back on sale and stop counting against the user's cap, unless
+   * a sync that ran after the restore committed has already counted them.
+   */
+  credit(input: GateCredit): Promise<void>;
   holds(productId: number): Promise<Hold[]>;
   sync(input: SyncInput): Promise<SyncResult>;
   /** The live counters, null where the gate has none. */

@@ -1,19 +1,26 @@
 -- Units of a cancelled or expired order go back on sale (called once, after the database
 -- committed the restore) and stop counting against the user's cap.
--- KEYS: for each line: stock, cap. ARGV: user id, then the quantity of each line.
+-- KEYS: for each line: stock, cap, synced. ARGV: user id, then for each line its quantity and
+-- the stock version the restore's update produced.
+-- A sync that read the stock row after the restore committed has counted the units already
+-- (synced.stock >= version), and one that rebuilt the caps then has uncounted them
+-- (synced.cap >= version): crediting again would open units that do not exist.
 local user = ARGV[1]
-for i = 1, #KEYS / 2 do
-  local quantity = tonumber(ARGV[1 + i])
+for i = 1, #KEYS / 3 do
+  local stock, cap, synced = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+  local quantity = tonumber(ARGV[2 * i])
+  local version = tonumber(ARGV[2 * i + 1])
+  local seen = redis.call('HMGET', synced, 'stock', 'cap')
   -- A missing counter is rebuilt from the database, which already holds the restored units.
-  if redis.call('EXISTS', KEYS[2 * i - 1]) == 1 then
-    redis.call('INCRBY', KEYS[2 * i - 1], quantity)
+  if redis.call('EXISTS', stock) == 1 and version > tonumber(seen[1] or '0') then
+    redis.call('INCRBY', stock, quantity)
   end
-  local had = redis.call('HGET', KEYS[2 * i], user)
-  if had then
+  local had = redis.call('HGET', cap, user)
+  if had and version > tonumber(seen[2] or '0') then
     if tonumber(had) > quantity then
-      redis.call('HINCRBY', KEYS[2 * i], user, -quantity)
+      redis.call('HINCRBY', cap, user, -quantity)
     else
-      redis.call('HDEL', KEYS[2 * i], user)
+      redis.call('HDEL', cap, user)
     end
   end
 end

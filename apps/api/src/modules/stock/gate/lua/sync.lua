@@ -1,20 +1,22 @@
 -- Set the gate of one product from the database, in one step.
 -- The caller holds the product's stock row lock (no order can commit meanwhile) and passes the
 -- database's available units and which of the current holds are already committed orders.
--- KEYS: stock, holds, cap
--- ARGV: available, max hold age (ms), cap mode, number of committed ids N, N committed ids,
---       then (cap mode 1) pairs of user id and units in the user's live orders.
+-- KEYS: stock, holds, cap, synced
+-- ARGV: available, stock version read with it, max hold age (ms), cap mode, number of committed
+--       ids N, N committed ids, then (cap mode 1) pairs of user id and units in the user's live
+--       orders.
 -- Cap mode: 0 keep the cap table, 1 rebuild it from the pairs plus live holds, 2 delete it.
 -- Returns {previous counter or -1 when missing, new counter, holds dropped as stale,
 --          holds dropped as committed}.
 -- Holds still in flight stay subtracted, so a sync during a live sale never re-opens units a
 -- request is about to commit, and never strands units of a request that died.
 local available = tonumber(ARGV[1])
-local max_age = tonumber(ARGV[2])
-local cap_mode = ARGV[3]
-local committed_count = tonumber(ARGV[4])
+local version = ARGV[2]
+local max_age = tonumber(ARGV[3])
+local cap_mode = ARGV[4]
+local committed_count = tonumber(ARGV[5])
 local committed = {}
-for i = 1, committed_count do committed[ARGV[4 + i]] = true end
+for i = 1, committed_count do committed[ARGV[5 + i]] = true end
 
 local time = redis.call('TIME')
 local now = time[1] * 1000 + math.floor(time[2] / 1000)
@@ -51,18 +53,22 @@ end
 local target = available - held
 if target < 0 then target = 0 end
 redis.call('SET', KEYS[1], target)
+-- Restores committed up to this version are counted now; their late credits must not count.
+redis.call('HSET', KEYS[4], 'stock', version)
 
 if cap_mode == '1' then
   redis.call('DEL', KEYS[3])
-  for i = 5 + committed_count, #ARGV, 2 do
+  for i = 6 + committed_count, #ARGV, 2 do
     local user = ARGV[i]
     local units = tonumber(ARGV[i + 1]) + (held_by[user] or 0)
     held_by[user] = nil
     if units > 0 then redis.call('HSET', KEYS[3], user, units) end
   end
   for user, units in pairs(held_by) do redis.call('HSET', KEYS[3], user, units) end
+  redis.call('HSET', KEYS[4], 'cap', version)
 elseif cap_mode == '2' then
   redis.call('DEL', KEYS[3])
+  redis.call('HSET', KEYS[4], 'cap', version)
 end
 
 return {previous and tonumber(previous) or -1, target, stale, late}
