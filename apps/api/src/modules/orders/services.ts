@@ -56,6 +56,7 @@ export async function placeOrder({
   const { userId, idempotencyKey } = input;
   const fingerprint = idempotencyKey === undefined ? undefined : fingerprintOf(input.items);
   const keyed = idempotencyKey !== undefined && fingerprint !== undefined;
+  // The same key and fingerprint go to the gate's admission and to the order's record.
   const idempotency = keyed
     ? { idempotency: { key: idempotencyKey, fingerprint, inFlightTtlMs: IN_FLIGHT_TTL_MS } }
     : {};
@@ -124,7 +125,7 @@ export async function placeOrder({
         userId,
         reservationId,
         lines: lines!,
-        ...(keyed ? { idempotency: { key: idempotencyKey, fingerprint } } : {}),
+        ...idempotency,
       },
       reserved: step.kind === 'reserved',
     });

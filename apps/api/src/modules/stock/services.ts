@@ -14,6 +14,7 @@ import type { RestoreCause, SyncTrigger } from '../../observability/metrics.ts';
 import type { OrderRecord } from '../orders/types.ts';
 import {
   GateUnavailableError,
+  storedRefusalOf,
   type GateCredit,
   type GateLine,
   type Refusal,
@@ -92,21 +93,14 @@ async function reserveInGate(
  */
 export function gateRefusalError(refusal: Refusal, lines: readonly GateLine[]): Error {
   const line = lines.find((l) => l.productId === refusal.productId)!;
-  switch (refusal.reason) {
-    case 'insufficient':
-      return withoutStack(
-        () => new InsufficientStockError(line.productId, line.quantity, refusal.available),
-      );
-    case 'limit':
-      return withoutStack(
-        () => new PurchaseLimitError(line.productId, line.limit ?? 0, refusal.alreadyOrdered),
-      );
-    default:
-      return new Error(`reservation refused: ${refusal.reason} (product ${refusal.productId})`);
+  const stored = storedRefusalOf(refusal, line);
+  if (!stored) {
+    return new Error(`reservation refused: ${refusal.reason} (product ${refusal.productId})`);
   }
+  return withoutStack(() => storedRefusalError(stored));
 }
 
-/** A refusal the gate kept as an idempotency key's answer, answered again. */
+/** A stock or cap refusal as an error: first answered, or kept for a key and answered again. */
 export function storedRefusalError(stored: StoredRefusal): AppError {
   return stored.refusal === 'insufficient'
     ? new InsufficientStockError(stored.product_id, stored.requested, stored.value)

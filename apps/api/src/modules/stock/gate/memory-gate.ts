@@ -1,17 +1,18 @@
-import type {
-  AdmitInput,
-  AdmitResult,
-  AttemptInput,
-  AttemptResult,
-  GateCredit,
-  GateLine,
-  Hold,
-  RememberInput,
-  ReserveResult,
-  StockGate,
-  StoredAnswer,
-  SyncInput,
-  SyncResult,
+import {
+  storedRefusalOf,
+  type AdmitInput,
+  type AdmitResult,
+  type AttemptInput,
+  type AttemptResult,
+  type GateCredit,
+  type GateLine,
+  type Hold,
+  type RememberInput,
+  type ReserveResult,
+  type StockGate,
+  type StoredAnswer,
+  type SyncInput,
+  type SyncResult,
 } from './types.ts';
 
 interface ProductGate {
@@ -57,27 +58,19 @@ export class MemoryGate implements StockGate {
     const admitted = this.admitNow(input);
     if (admitted.kind !== 'admitted') return admitted;
     const result = this.reserveNow(input.reservationId, input.userId, input.lines);
-    if (
-      input.idempotency &&
-      !result.ok &&
-      (result.reason === 'insufficient' || result.reason === 'limit')
-    ) {
-      const line = input.lines.find((l) => l.productId === result.productId)!;
+    if (result.ok) return { kind: 'reserved' };
+    const line = input.lines.find((l) => l.productId === result.productId)!;
+    const answer = storedRefusalOf(result, line);
+    if (input.idempotency && answer) {
       this.rememberNow({
         userId: input.userId,
         key: input.idempotency.key,
         fingerprint: input.idempotency.fingerprint,
-        answer: {
-          refusal: result.reason,
-          product_id: result.productId,
-          requested: line.quantity,
-          limit: line.limit ?? 0,
-          value: result.reason === 'insufficient' ? result.available : result.alreadyOrdered,
-        },
+        answer,
         ttlMs: input.answerTtlMs,
       });
     }
-    return result.ok ? { kind: 'reserved' } : { kind: 'refused', refusal: result };
+    return { kind: 'refused', refusal: result };
   }
 
   /** All or nothing, every check before the first write (as lib/reserve.lua). */

@@ -112,24 +112,16 @@ export class RedisGate implements StockGate {
   }
 
   async attempt(input: AttemptInput): Promise<AttemptResult> {
-    const { idempotency } = input;
-    const keys = [this.keys.rateLimit(input.userId)];
-    if (idempotency) keys.push(this.keys.idempotency(input.userId, idempotency.key));
+    const { keys, args } = this.admission(input);
     keys.push(...this.lineKeys(input.lines));
-    const raw = await this.call(() =>
-      this.redis.stampedeAttempt(
-        keys.length,
-        ...keys,
-        input.rateLimitMs,
-        idempotency?.fingerprint ?? '',
-        idempotency?.inFlightTtlMs ?? 0,
-        input.answerTtlMs,
-        input.reservationId,
-        input.userId,
-        idempotency ? 1 : 0,
-        ...lineArgs(input.lines),
-      ),
+    args.push(
+      input.answerTtlMs,
+      input.reservationId,
+      input.userId,
+      input.idempotency ? 1 : 0,
+      ...lineArgs(input.lines),
     );
+    const raw = await this.call(() => this.redis.stampedeAttempt(keys.length, ...keys, ...args));
     if (typeof raw[0] === 'string') {
       const admitted = toAdmitResult(raw as RawAdmit);
       if (admitted.kind === 'admitted') throw new Error('unexpected attempt answer');
@@ -137,6 +129,19 @@ export class RedisGate implements StockGate {
     }
     const reserved = toReserveResult(raw as RawReserve);
     return reserved.ok ? { kind: 'reserved' } : { kind: 'refused', refusal: reserved };
+  }
+
+  /** Keys and arguments of admit.lua, which attempt.lua starts with. */
+  private admission(input: AdmitInput): { keys: string[]; args: Arg[] } {
+    const { idempotency } = input;
+    const keys = [this.keys.rateLimit(input.userId)];
+    if (idempotency) keys.push(this.keys.idempotency(input.userId, idempotency.key));
+    const args: Arg[] = [
+      input.rateLimitMs,
+      idempotency?.fingerprint ?? '',
+      idempotency?.inFlightTtlMs ?? 0,
+    ];
+    return { keys, args };
   }
 
   private lineKeys(lines: readonly GateLine[]): string[] {
@@ -220,19 +225,9 @@ export class RedisGate implements StockGate {
   }
 
   async admit(input: AdmitInput): Promise<AdmitResult> {
-    const keys = [this.keys.rateLimit(input.userId)];
-    const { idempotency } = input;
-    if (idempotency) keys.push(this.keys.idempotency(input.userId, idempotency.key));
+    const { keys, args } = this.admission(input);
     return toAdmitResult(
-      await this.call(() =>
-        this.redis.stampedeAdmit(
-          keys.length,
-          ...keys,
-          input.rateLimitMs,
-          idempotency?.fingerprint ?? '',
-          idempotency?.inFlightTtlMs ?? 0,
-        ),
-      ),
+      await this.call(() => this.redis.stampedeAdmit(keys.length, ...keys, ...args)),
     );
   }
 

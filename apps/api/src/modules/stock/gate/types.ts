@@ -168,6 +168,22 @@ export interface StockGate {
 }
 
 /** The gate cannot be reached (Redis down or not connected): orders pause, nothing is decided. */
+/**
+ * A stock or cap refusal as an idempotency key keeps it (attempt.lua stores the same shape);
+ * undefined for refusals that are no answer ('missing', 'duplicate').
+ */
+export function storedRefusalOf(refusal: Refusal, line: GateLine): StoredRefusal | undefined {
+  const kept = { product_id: line.productId, requested: line.quantity, limit: line.limit ?? 0 };
+  switch (refusal.reason) {
+    case 'insufficient':
+      return { refusal: 'insufficient', ...kept, value: refusal.available };
+    case 'limit':
+      return { refusal: 'limit', ...kept, value: refusal.alreadyOrdered };
+    default:
+      return undefined;
+  }
+}
+
 export class GateUnavailableError extends Error {
   override name = 'GateUnavailableError';
 }
