@@ -22,35 +22,30 @@ function newest(path) {
   return readdirSync(path).reduce((latest, name) => Math.max(latest, newest(join(path, name))), 0);
 }
 
-const builtAt = newest(join(root, 'apps/web/dist/index.html'));
-const sourcesAt = Math.max(
-  newest(join(root, 'apps/web/src')),
-  newest(join(root, 'apps/web/index.html')),
-  newest(join(root, 'apps/web/public')),
-  newest(join(root, 'packages/contract/src')),
-);
-if (builtAt === 0 || sourcesAt > builtAt) {
-  console.log('Building the web app (first start, or its sources changed)...');
-  const build = spawnSync('npm', ['run', 'build', '-w', '@stampede/web'], {
+/** Build a workspace when its output is missing or older than any of its sources. */
+function buildIfStale(workspace, output, sources, message) {
+  const builtAt = newest(join(root, output));
+  const sourcesAt = Math.max(...sources.map((source) => newest(join(root, source))));
+  if (builtAt > 0 && sourcesAt <= builtAt) return;
+  if (message) console.log(message);
+  const build = spawnSync('npm', ['run', 'build', '-w', workspace], {
     cwd: root,
     stdio: 'inherit',
   });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-const bundledAt = newest(join(root, 'apps/api/dist/server.js'));
-const apiSourcesAt = Math.max(
-  newest(join(root, 'apps/api/src')),
-  newest(join(root, 'apps/api/build.mjs')),
-  newest(join(root, 'packages/contract/src')),
+buildIfStale(
+  '@stampede/web',
+  'apps/web/dist/index.html',
+  ['apps/web/src', 'apps/web/index.html', 'apps/web/public', 'packages/contract/src'],
+  'Building the web app (first start, or its sources changed)...',
 );
-if (bundledAt === 0 || apiSourcesAt > bundledAt) {
-  const bundle = spawnSync('npm', ['run', 'build', '-w', '@stampede/api'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (bundle.status !== 0) process.exit(bundle.status ?? 1);
-}
+buildIfStale('@stampede/api', 'apps/api/dist/server.js', [
+  'apps/api/src',
+  'apps/api/build.mjs',
+  'packages/contract/src',
+]);
 
 const server = spawn(process.execPath, ['--enable-source-maps', 'apps/api/dist/server.js'], {
   cwd: root,

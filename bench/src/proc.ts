@@ -117,15 +117,7 @@ export function cpuSnapshot(apiRootPids: readonly number[]): CpuSnapshot {
       processes.set(s.pid, { party: 'redis', cpuS: s.cpuS });
     else if (apiTree.has(s.pid)) processes.set(s.pid, { party: 'api', cpuS: s.cpuS });
   }
-  const usage = process.cpuUsage();
-  const machine = machineTimes();
-  return {
-    at: performance.now(),
-    machineBusyS: machine.busy,
-    machineTotalS: machine.total,
-    clientS: (usage.user + usage.system) / 1e6,
-    processes,
-  };
+  return snapshotWith(processes);
 }
 
 /**
@@ -138,6 +130,11 @@ export function cpuSnapshotOf(previous: CpuSnapshot): CpuSnapshot {
     const stat = statOf(pid);
     if (stat) processes.set(pid, { party, cpuS: stat.cpuS });
   }
+  return snapshotWith(processes);
+}
+
+/** The machine's and this process's CPU time now, with the given processes' times. */
+function snapshotWith(processes: CpuSnapshot['processes']): CpuSnapshot {
   const usage = process.cpuUsage();
   const machine = machineTimes();
   return {
