@@ -326,7 +326,7 @@ describe.each(['redis', 'memory'] as const)('the %s gate', (kind) => {
     expect(await gate.admit({ userId: 1, rateLimitMs: 0 })).toEqual({ kind: 'admitted' });
   });
 
-  it('attempts in one step: admission, then every line, a stock refusal kept as the answer', async () => {
+  it('attempts in one step: admission, then every line, a stock or cap refusal kept as the answer', async () => {
     await setStock(P, 2);
     const idem = (key: string, fingerprint = 'c'.repeat(64)) => ({
       key,
@@ -355,6 +355,15 @@ describe.each(['redis', 'memory'] as const)('the %s gate', (kind) => {
     expect(await attempt(2, 'b', 1, 60_000)).toEqual({
       kind: 'replay',
       answer: { refusal: 'insufficient', product_id: P, requested: 1, limit: 3, value: 0 },
+    });
+    // So is a refusal over the cap (the winner holds 2 of 3), with what the user already has.
+    expect(await attempt(1, 'c', 2)).toEqual({
+      kind: 'refused',
+      refusal: { ok: false, reason: 'limit', productId: P, alreadyOrdered: 2 },
+    });
+    expect(await attempt(1, 'c', 2)).toEqual({
+      kind: 'replay',
+      answer: { refusal: 'limit', product_id: P, requested: 2, limit: 3, value: 2 },
     });
     expect(
       await gate.attempt({
