@@ -24,8 +24,9 @@ import { MemoryGate } from './modules/stock/gate/memory-gate.ts';
 import { connectGateRedis, createGateRedis, RedisGate } from './modules/stock/gate/redis-gate.ts';
 import type { StockGate } from './modules/stock/gate/types.ts';
 import { stockKeys } from './modules/stock/keys.ts';
-import { OrderWriter } from './modules/stock/order-writer.ts';
-import { sweepStock } from './modules/stock/services.ts';
+import { OrderWriter } from './modules/orders/order-writer.ts';
+import { sweepStock, syncGate, syncGates } from './modules/stock/services.ts';
+import { DatabaseStock } from './modules/stock/gate/database-stock.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { liveSaleUnits } from './modules/products/live-sales.ts';
 
@@ -75,25 +76,27 @@ export async function startRuntime(
     closers.push(() => database.close());
     await migrateDatabase(database);
 
-    let gate: StockGate;
-    let onReconnect: ((listener: () => void) => void) | undefined;
+    // The gate: admission and stock on one Redis, or both in process. With STOCK_GATE=off the
+    // stock is the database alone, admission (rate limit, idempotency answers) stays.
     const redisOutage = new Outage({ dependency: 'redis', logger });
     closers.push(async () => redisOutage.close());
+    let gate: RedisGate | MemoryGate;
+    let onReconnect: ((listener: () => void) => void) | undefined;
     if (config.redisUrl) {
       const redis = createGateRedis(config.redisUrl, redisOutage);
       await connectGateRedis(redis);
       gate = new RedisGate(redis, stockKeys(config.redisKeyPrefix));
-      let connectedOnce = false;
+      let connectedOnce = true;
       onReconnect = (listener) =>
         redis.on('ready', () => {
           if (connectedOnce) listener();
           connectedOnce = true;
         });
-      connectedOnce = true;
     } else {
       gate = new MemoryGate();
     }
     closers.push(() => gate.close());
+    const stock: StockGate = config.stockGate === 'on' ? gate : new DatabaseStock();
 
     const metrics = createMetrics({
       enabled: config.metrics,
@@ -109,60 +112,63 @@ export async function startRuntime(
       flushIntervalMs: 250,
       maxPending: 200_000,
     });
-    const stockGateEnabled = config.stockGate === 'on';
     const writer = new OrderWriter({
       pool: database.pool,
-      gate: stockGateEnabled ? gate : undefined,
       metrics,
-      logger,
       paymentTtlSeconds: config.orderPaymentTtlSeconds,
       idempotencyTtlSeconds: IDEMPOTENCY_TTL_SECONDS,
-      // With the gate, orders reaching the database already own their units: share commits.
-      maxBatch: stockGateEnabled ? 64 : 1,
+      // Orders the gate admitted already own their units: they share commits.
+      maxBatch: stock.tracksStock ? 64 : 1,
       maxConcurrentTransactions: Math.max(2, Math.floor(config.databasePoolSize / 2)),
       perProductConcurrency: 2,
       // A hold's request either starts writing well within its hold's lifetime, or gives up.
-      deadlineMs: config.stockHoldMaxAgeMs / 3,
+      // Without a gate there is no hold to outlive: an order waits its turn.
+      deadlineMs: stock.tracksStock ? config.stockHoldMaxAgeMs / 3 : Number.POSITIVE_INFINITY,
     });
     const gateKeeper = new GateKeeper({
-      checkIntervalMs: 1000,
-      readyTimeoutMs: 3000,
-      afterRebuild: async (c) => {
-        const loaded = await idempotencyLog.warm(c.gate);
+      stock,
+      logger,
+      metrics,
+      syncAll: () => syncGates({ ctx, input: { trigger: 'rebuild' } }),
+      syncOne: async (productId) =>
+        (await syncGate({ ctx, input: { productId, trigger: 'repair' } })) !== null,
+      reload: async () => {
+        const loaded = await idempotencyLog.warm(gate);
         if (loaded > 0) logger.info({ loaded }, 'idempotency answers reloaded into the gate');
       },
+      checkIntervalMs: 1000,
+      readyTimeoutMs: 3000,
     });
     const ctx: AppContext = {
       config,
       logger,
       database,
       db: database.db,
-      pool: database.pool,
-      gate,
-      stockGateEnabled,
+      admission: gate,
+      stock,
       gateKeeper,
+      writer,
+      productCache: new ProductCache(database.db),
+      idempotencyLog,
       metrics,
       tokens: createTokenService({
         secret: config.jwtSecret ?? (await generatedSecret(config, logger)),
         ttlSeconds: config.jwtTtlSeconds,
       }),
-      catalog: new ProductCache(database.db),
-      writer,
-      idempotencyLog,
     };
     closers.push(() => idempotencyLog.close());
     closers.push(() => writer.drain());
 
     await bootstrapAdmin(ctx);
     if (config.seedDemo) {
-      const [row] = await ctx.db.select({ total: count() }).from(products);
+      const [row] = await database.db.select({ total: count() }).from(products);
       if ((row?.total ?? 0) === 0) {
         const seeded = await seedDemoCatalogue({ ctx });
         logger.info({ products: seeded }, 'demo catalogue seeded');
       }
     }
 
-    await gateKeeper.start(ctx);
+    await gateKeeper.start();
     closers.push(async () => gateKeeper.stop());
     onReconnect?.(() => gateKeeper.onReconnect());
 
@@ -190,7 +196,7 @@ export async function startRuntime(
 
 /** Expire everything due, in rounds, so a backlog clears within one sweep. */
 async function expireAllDue(ctx: AppContext): Promise<void> {
-  while ((await expireDueOrders({ ctx })) === 500);
+  while ((await expireDueOrders({ ctx, input: { limit: 500 } })) === 500);
 }
 
 async function bootstrapAdmin(ctx: AppContext): Promise<void> {

@@ -56,7 +56,7 @@ async function serve(config: Config): Promise<void> {
     {
       url: `http://localhost:${config.port}`,
       database: config.databaseUrl ? 'external' : 'embedded',
-      gate: runtime.ctx.stockGateEnabled ? runtime.ctx.gate.kind : 'off',
+      gate: runtime.ctx.stock.tracksStock ? runtime.ctx.stock.kind : 'off',
     },
     'Stampede is ready',
   );

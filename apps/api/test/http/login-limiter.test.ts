@@ -8,7 +8,7 @@ import {
   type LoginLimiter,
   type LoginLimitRule,
 } from '../../src/modules/auth/login-limiter.ts';
-import { sleep } from '../support/http-helpers.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const logger = pino({ level: 'silent' });
 const RULES: readonly LoginLimitRule[] = [

@@ -22,7 +22,7 @@ import { ProductNotFoundError } from '../../lib/errors.ts';
 import { toProductListResponse, toProductResponse } from '../products/responses.ts';
 import { getAllProducts, getLowStockProducts, getProductWithStock } from '../products/selectors.ts';
 import { createProduct, updateProduct } from '../products/services.ts';
-import { bulkSyncStockToRedis, setStock } from '../stock/services.ts';
+import { setStock, syncGates } from '../stock/services.ts';
 
 const security = [{ bearerAuth: [] }];
 const denied = { 401: ErrorBody, 403: ErrorBody };
@@ -62,9 +62,7 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
       const { page, page_size, search } = request.query;
       const result = await getAllProducts({
         ctx,
-        page,
-        pageSize: page_size,
-        ...(search ? { search } : {}),
+        input: { page, pageSize: page_size, ...(search ? { search } : {}) },
       });
       return toProductListResponse(result, page, page_size);
     },
@@ -84,8 +82,7 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
     async (request) => {
       const product = await getProductWithStock({
         ctx,
-        productId: request.params.id,
-        includeInactive: true,
+        input: { productId: request.params.id, includeInactive: true },
       });
       if (!product) throw new ProductNotFoundError(request.params.id);
       return toProductResponse(product);
@@ -146,9 +143,9 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
       },
     },
     async (request) => ({
-      items: (await getLowStockProducts({ ctx, threshold: request.query.threshold })).map(
-        toProductResponse,
-      ),
+      items: (
+        await getLowStockProducts({ ctx, input: { threshold: request.query.threshold } })
+      ).map(toProductResponse),
     }),
   );
 
@@ -165,10 +162,9 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     async (request) => {
       const productIds = request.body?.product_ids;
-      return bulkSyncStockToRedis({
+      return syncGates({
         ctx,
-        trigger: 'on_demand',
-        ...(productIds ? { productIds } : {}),
+        input: { trigger: 'on_demand', ...(productIds ? { productIds } : {}) },
       });
     },
   );
@@ -187,10 +183,8 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
     async (request) => {
       const { page, page_size, status } = request.query;
       const { items, total } = await listAllOrders({
-        db: ctx.db,
-        page,
-        pageSize: page_size,
-        ...(status ? { status } : {}),
+        ctx,
+        input: { page, pageSize: page_size, ...(status ? { status } : {}) },
       });
       return { items: items.map(toAdminOrderResponse), page, page_size, total };
     },

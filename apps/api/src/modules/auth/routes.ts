@@ -4,7 +4,7 @@ import type { AppContext } from '../../context.ts';
 import { typed } from '../../http/route-types.ts';
 import { UnauthorizedError } from '../../lib/errors.ts';
 import type { LoginLimiter } from './login-limiter.ts';
-import { principalOf } from './plugin.ts';
+import { principalOf } from '../../http/principal.ts';
 import { getUserById, toUser } from './selectors.ts';
 import { loginUser, registerUser, type Session } from './services.ts';
 

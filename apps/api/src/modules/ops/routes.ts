@@ -26,7 +26,7 @@ export const opsRoutes: RoutesPlugin = async (app, { ctx }) => {
           () => true,
           () => false,
         ),
-        ctx.gate.ping(),
+        ctx.stock.ping(),
       ]);
       const ok = database && cache;
       return reply.code(ok ? 200 : 503).send({
