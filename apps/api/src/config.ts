@@ -52,7 +52,10 @@ const EnvSchema = z
       .string()
       .refine((value) => Buffer.byteLength(value) >= 32, 'must be at least 32 bytes')
       .optional(),
-    JWT_TTL_S: int(60, 7 * 24 * 3600).default(3600),
+    /** At most 12 hours: ASVS level 2 asks for a new sign-in at least that often. */
+    JWT_TTL_S: int(60, 12 * 3600).default(3600),
+    JWT_ISSUER: z.string().trim().min(1).max(200).default('stampede'),
+    JWT_AUDIENCE: z.string().trim().min(1).max(200).default('stampede-api'),
     ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),
     ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').max(128).optional(),
     ORDER_RATE_LIMIT_MS: int(0, 3_600_000).default(1000),
@@ -98,6 +101,16 @@ const EnvSchema = z
         message: 'more than one worker needs REDIS_URL: the in-process stock gate is per process',
       });
     }
+    // A key generated under DATA_DIR belongs to one process on one machine: processes sharing a
+    // database (or the port) would each sign with a key of their own, and refuse each other's
+    // tokens at random.
+    if (!env.JWT_SECRET && (env.DATABASE_URL || env.WORKERS > 1)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: `must be set when ${env.DATABASE_URL ? 'DATABASE_URL is set' : 'WORKERS is above 1'}: every process must sign with the same key`,
+      });
+    }
     if (env.WORKERS > 1 && !env.DATABASE_URL) {
       ctx.addIssue({
         code: 'custom',
@@ -119,6 +132,8 @@ export interface Config {
   readonly dataDir: string;
   readonly jwtSecret: string | undefined;
   readonly jwtTtlSeconds: number;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
   readonly admin: { readonly email: string; readonly password: string } | undefined;
   readonly orderRateLimitMs: number;
   readonly orderPaymentTtlSeconds: number;
@@ -167,6 +182,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     dataDir: resolve(e.DATA_DIR),
     jwtSecret: e.JWT_SECRET,
     jwtTtlSeconds: e.JWT_TTL_S,
+    jwtIssuer: e.JWT_ISSUER,
+    jwtAudience: e.JWT_AUDIENCE,
     admin:
       e.ADMIN_EMAIL && e.ADMIN_PASSWORD
         ? Object.freeze({ email: e.ADMIN_EMAIL.toLowerCase(), password: e.ADMIN_PASSWORD })

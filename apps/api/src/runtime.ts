@@ -135,6 +135,8 @@ export async function startRuntime(
       tokens: createTokenService({
         secret: config.jwtSecret ?? (await generatedSecret(config, logger)),
         ttlSeconds: config.jwtTtlSeconds,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
       }),
       catalog: new ProductCache(database.db),
       writer,

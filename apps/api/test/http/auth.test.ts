@@ -262,6 +262,8 @@ describe('auth over HTTP (Redis-backed login limiter)', () => {
       user = await createUser(rt.ctx);
     });
     const claims = (overrides: Record<string, unknown> = {}) => ({
+      iss: rt.ctx.config.jwtIssuer,
+      aud: rt.ctx.config.jwtAudience,
       sub: String(user.id),
       role: 'customer',
       iat: nowSeconds(),
@@ -352,8 +354,70 @@ describe('auth over HTTP (Redis-backed login limiter)', () => {
         'not valid before an hour from now',
         () => `Bearer ${signToken(claims({ nbf: nowSeconds() + 3600 }), { secret })}`,
       ],
+      ['without iss', () => `Bearer ${signToken(claims({ iss: undefined }), { secret })}`],
+      ['another issuer', () => `Bearer ${signToken(claims({ iss: 'elsewhere' }), { secret })}`],
+      ['without aud', () => `Bearer ${signToken(claims({ aud: undefined }), { secret })}`],
+      [
+        'another audience (a token meant for another service)',
+        () => `Bearer ${signToken(claims({ aud: 'stampede-admin' }), { secret })}`,
+      ],
+      [
+        'the audience inside a list',
+        () => `Bearer ${signToken(claims({ aud: [rt.ctx.config.jwtAudience] }), { secret })}`,
+      ],
+      ['without iat', () => `Bearer ${signToken(claims({ iat: undefined }), { secret })}`],
+      [
+        'issued in the future',
+        () =>
+          `Bearer ${signToken(claims({ iat: nowSeconds() + 600, exp: nowSeconds() + 900 }), { secret })}`,
+      ],
+      [
+        'a lifetime longer than the server issues (JWT_TTL_S)',
+        () =>
+          `Bearer ${signToken(claims({ exp: nowSeconds() + rt.ctx.config.jwtTtlSeconds + 60 }), { secret })}`,
+      ],
+      ['a padded signature', () => `Bearer ${user.token}=`],
+      [
+        'the signature in standard base64 (+ and / for - and _)',
+        () => {
+          // Re-sign until the signature has a character that the two alphabets spell apart.
+          for (let i = 0; ; i += 1) {
+            const token = signToken(claims({ jti: i }), { secret });
+            const signature = token.split('.')[2]!;
+            if (/[-_]/.test(signature)) {
+              const standard = signature.replaceAll('-', '+').replaceAll('_', '/');
+              return `Bearer ${token.slice(0, token.lastIndexOf('.') + 1)}${standard}`;
+            }
+          }
+        },
+      ],
     ])('refuses %s with 401', async (_label, header) => {
       expectError(await me(header()), 401, 'unauthorized');
+    });
+
+    it('a token has exactly one valid spelling: the other values of its last character are refused', async () => {
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const token = user.token;
+      const last = alphabet.indexOf(token.at(-1)!);
+      // 32 bytes in 43 characters: the last one carries 4 bits, so four characters decode alike.
+      const spellings = [0, 1, 2, 3].map(
+        (low) => `${token.slice(0, -1)}${alphabet[(last & ~3) | low]}`,
+      );
+      const statuses = await Promise.all(
+        spellings.map(async (spelling) => (await me(`Bearer ${spelling}`)).statusCode),
+      );
+      expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+      expect(statuses.filter((status) => status === 401)).toHaveLength(3);
+    });
+
+    it('issues tokens naming this shop as issuer and audience, living JWT_TTL_S', async () => {
+      const payload = JSON.parse(Buffer.from(user.token.split('.')[1]!, 'base64url').toString());
+      expect(payload).toMatchObject({
+        iss: rt.ctx.config.jwtIssuer,
+        aud: rt.ctx.config.jwtAudience,
+        sub: String(user.id),
+      });
+      expect(payload.exp - payload.iat).toBe(rt.ctx.config.jwtTtlSeconds);
     });
 
     it('refuses a valid token whose account no longer exists', async () => {
