@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.ts';
 import { users } from '../../db/schema.ts';
 import { AppError, RateLimitedError } from '../../lib/errors.ts';
 import { isUniqueViolation } from '../../lib/pg-errors.ts';
-import type { LoginLimiter } from './login-limiter.ts';
+import type { LoginLimiter, LoginOutcome } from './login-limiter.ts';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
 import { getUserByEmail, type UserRow } from './selectors.ts';
 
@@ -57,9 +57,9 @@ export async function registerUser({
 
 /**
  * Sign in. An unknown email costs the same hash verification as a wrong password and gets the
- * same answer, so neither the words nor the timing tell which accounts exist. Attempts are
- * limited per email and per IP before any password is checked (`LoginLimiter`): per email
- * every attempt counts until one succeeds, per IP only failures count.
+ * same answer, so neither the words nor the timing tell which accounts exist. Every attempt is
+ * counted by the limiter before any password is checked (`LoginLimiter`), and settled after:
+ * a failure stays counted, a success forgets its pair's failures, an error gives its slots back.
  */
 export async function loginUser({
   ctx,
@@ -79,14 +79,18 @@ export async function loginUser({
       'Too many failed sign-in attempts; wait before trying again.',
     );
   }
-  const user = await getUserByEmail({ db: ctx.db, email });
-  const valid = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
-  if (!user || !valid) {
-    await limiter.failed(attempt);
-    throw new AppError('invalid_credentials', 'The email or password is not right.');
+  let outcome: LoginOutcome = 'abandoned';
+  try {
+    const user = await getUserByEmail({ db: ctx.db, email });
+    const valid = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
+    outcome = user && valid ? 'succeeded' : 'failed';
+    if (!user || !valid) {
+      throw new AppError('invalid_credentials', 'The email or password is not right.');
+    }
+    return sessionFor(ctx, user);
+  } finally {
+    await limiter.settle(attempt, admission, outcome);
   }
-  await limiter.succeeded(attempt);
-  return sessionFor(ctx, user);
 }
 
 /** The bootstrap admin: created, or brought up to date (password, role) at every start. */
