@@ -8,6 +8,7 @@ import type { AppContext } from './context.ts';
 import { registerErrorHandling, sendError } from './http/error-handler.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { requestIdOf } from './http/request-id.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { registerWeb } from './http/web.ts';
 import { DEFAULT_WEB_DIST } from './paths.ts';
 import { createAppLoginLimiter, type LoginLimiter } from './modules/auth/login-limiter.ts';
@@ -31,6 +32,9 @@ export async function buildApp({
   /** Sign-in attempt limits; by default shared through Redis when REDIS_URL is set. */
   loginLimiter?: LoginLimiter;
 }): Promise<FastifyInstance> {
+  const headerOptions = { tlsInFront: ctx.config.tlsInFront, imageOrigins: [] };
+  const setSecurityHeaders = securityHeaders(headerOptions);
+
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // One line per answered request is logged below (when REQUEST_LOG is on), not two.
@@ -44,6 +48,7 @@ export async function buildApp({
     // route: answer it with API.md's error body like any other bad input.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
+      setSecurityHeaders(reply, request.url);
       sendError(reply, 400, {
         error: {
           code: 'validation_failed',
@@ -66,6 +71,7 @@ export async function buildApp({
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    setSecurityHeaders(reply, request.url);
     done();
   });
   if (ctx.config.requestLog) {
@@ -85,7 +91,7 @@ export async function buildApp({
   if (ctx.config.metrics) registerHttpMetrics(app, ctx.metrics);
   registerErrorRateWatcher(app, ctx);
 
-  await registerOpenApi(app);
+  await registerOpenApi(app, headerOptions);
 
   await app.register(authPlugin, { ctx });
   await app.register(opsRoutes, { ctx });

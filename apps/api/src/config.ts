@@ -83,6 +83,8 @@ const EnvSchema = z
      * X-Forwarded-For (the sign-in limit counts per client IP).
      */
     TRUST_PROXY: z.string().trim().min(1).optional(),
+    /** TLS is terminated in front of the API (a load balancer, a proxy): HSTS is sent. */
+    TLS_IN_FRONT: bool.default(false),
     /** Where the built web app lives; served at `/` when present. */
     WEB_DIST_DIR: z.string().trim().min(1).optional(),
   })
@@ -148,6 +150,7 @@ export interface Config {
   readonly workers: number;
   readonly webDistDir: string | undefined;
   readonly trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
+  readonly tlsInFront: boolean;
 }
 
 export class ConfigError extends Error {
@@ -201,6 +204,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     workers: e.WORKERS,
     webDistDir: e.WEB_DIST_DIR === undefined ? undefined : resolve(e.WEB_DIST_DIR),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    tlsInFront: e.TLS_IN_FRONT,
   });
 }
 
