@@ -5,7 +5,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.ts';
-import { registerErrorHandling, sendError } from './http/error-handler.ts';
+import { registerErrorHandling, sendError, sendNotFound } from './http/error-handler.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { requestIdOf } from './http/request-id.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -15,7 +15,7 @@ import { createAppLoginLimiter, type LoginLimiter } from './modules/auth/login-l
 import { authPlugin } from './modules/auth/plugin.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { adminRoutes } from './modules/admin/routes.ts';
-import { opsRoutes } from './modules/ops/routes.ts';
+import { metricsRoutes, opsRoutes } from './modules/ops/routes.ts';
 import { orderRoutes } from './modules/orders/routes.ts';
 import { productRoutes } from './modules/products/routes.ts';
 import { observeAnswer, registerHttpMetrics } from './observability/http-metrics.ts';
@@ -91,10 +91,11 @@ export async function buildApp({
   if (ctx.config.metrics) registerHttpMetrics(app, ctx.metrics);
   registerErrorRateWatcher(app, ctx);
 
-  await registerOpenApi(app, headerOptions);
+  if (ctx.config.apiDocs) await registerOpenApi(app, headerOptions);
 
   await app.register(authPlugin, { ctx });
   await app.register(opsRoutes, { ctx });
+  if (!ctx.config.metricsListener) await app.register(metricsRoutes, { ctx, onOwnPort: false });
   const limiter =
     loginLimiter ??
     (await createAppLoginLimiter({
@@ -110,12 +111,24 @@ export async function buildApp({
 
   const pageFallback = await registerWeb(app, ctx.config.webDistDir ?? DEFAULT_WEB_DIST);
   app.setNotFoundHandler(
-    (request, reply) =>
-      pageFallback?.(request, reply) ??
-      sendError(reply, 404, {
-        error: { code: 'not_found', message: `No route for ${request.method} ${request.url}.` },
-      }),
+    (request, reply) => pageFallback?.(request, reply) ?? sendNotFound(request, reply),
   );
+  return app;
+}
+
+/**
+ * The metrics listener of METRICS_PORT: /metrics alone, answered as on the shop's port (the
+ * same error bodies), and nothing else. Never listens: `server.ts` does.
+ */
+export async function buildMetricsApp({ ctx }: { ctx: AppContext }): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: true,
+  });
+  registerErrorHandling(app);
+  await app.register(metricsRoutes, { ctx, onOwnPort: true });
+  app.setNotFoundHandler(sendNotFound);
   return app;
 }
 

@@ -68,6 +68,16 @@ const EnvSchema = z
     /** One line per answered request at info level; the benchmark measures its cost. */
     REQUEST_LOG: bool.default(true),
     METRICS: bool.default(true),
+    /** Serve /metrics on this port (and not on PORT), bound to METRICS_HOST. */
+    METRICS_PORT: int(1, 65535).optional(),
+    METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+    /** When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: z
+      .string()
+      .regex(/^[\x21-\x7e]{32,256}$/, 'must be 32 to 256 visible ASCII characters')
+      .optional(),
+    /** Swagger UI at /docs and the OpenAPI document at /openapi.json. */
+    API_DOCS: bool.default(true),
     /** The stock gate in front of PostgreSQL. `off` sends every attempt to the database. */
     STOCK_GATE: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
     STOCK_SYNC_INTERVAL_MS: int(100, 3_600_000).default(5000),
@@ -94,6 +104,13 @@ const EnvSchema = z
         code: 'custom',
         path: [env.ADMIN_EMAIL ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL'],
         message: 'ADMIN_EMAIL and ADMIN_PASSWORD must be set together',
+      });
+    }
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_PORT'],
+        message: 'must differ from PORT (unset it to serve /metrics on PORT)',
       });
     }
     if (env.WORKERS > 1 && !env.REDIS_URL) {
@@ -142,6 +159,10 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly requestLog: boolean;
   readonly metrics: boolean;
+  /** Where /metrics is served: on PORT (to this machine, or with the token), or its own port. */
+  readonly metricsListener: { readonly port: number; readonly host: string } | undefined;
+  readonly metricsToken: string | undefined;
+  readonly apiDocs: boolean;
   readonly stockGate: 'on' | 'off';
   readonly stockSyncIntervalMs: number;
   readonly stockHoldMaxAgeMs: number;
@@ -196,6 +217,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     requestLog: e.REQUEST_LOG,
     metrics: e.METRICS,
+    metricsListener:
+      e.METRICS_PORT === undefined
+        ? undefined
+        : Object.freeze({ port: e.METRICS_PORT, host: e.METRICS_HOST }),
+    metricsToken: e.METRICS_TOKEN,
+    apiDocs: e.API_DOCS,
     stockGate: e.STOCK_GATE,
     stockSyncIntervalMs: e.STOCK_SYNC_INTERVAL_MS,
     stockHoldMaxAgeMs: e.STOCK_HOLD_MAX_AGE_MS,
@@ -223,7 +250,7 @@ function parseTrustProxy(value: string | undefined): Config['trustProxy'] {
 
 function redactValue(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (/SECRET|PASSWORD/.test(name)) return '<redacted>';
+  if (/SECRET|PASSWORD|TOKEN/.test(name)) return '<redacted>';
   if (/_URL$/.test(name)) return value.replace(/\/\/[^@/]*@/, '//<credentials>@');
   return value;
 }

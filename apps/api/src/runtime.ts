@@ -10,6 +10,7 @@ import { migrateDatabase } from './db/migrate.ts';
 import { products } from './db/schema.ts';
 import { every, type Job } from './lib/jobs.ts';
 import type { Logger } from './lib/logger.ts';
+import { TtlCache } from './lib/ttl-cache.ts';
 import { ensureAdmin } from './modules/auth/services.ts';
 import { createTokenService } from './modules/auth/tokens.ts';
 import { IdempotencyLog } from './modules/orders/idempotency-log.ts';
@@ -25,6 +26,9 @@ import { OrderWriter } from './modules/stock/order-writer.ts';
 import { bulkSyncStockToRedis } from './modules/stock/services.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { liveSaleUnits } from './modules/products/live-sales.ts';
+
+/** How old the database figures on /metrics may be. */
+export const METRICS_DATABASE_MAX_AGE_MS = 5000;
 
 export interface Runtime {
   readonly ctx: AppContext;
@@ -90,9 +94,12 @@ export async function startRuntime(
     }
     closers.push(() => gate.close());
 
+    // A scrape reads the live sales from the database: at most once per few seconds, however
+    // many scrapers (or scrapes) there are.
+    const liveUnits = new TtlCache<number>(METRICS_DATABASE_MAX_AGE_MS, 1);
     const metrics = createMetrics({
       enabled: config.metrics,
-      collectLiveSaleUnits: () => liveSaleUnits(ctx),
+      collectLiveSaleUnits: () => liveUnits.get('all', () => liveSaleUnits(ctx)),
     });
     const idempotencyLog = new IdempotencyLog({
       pool: database.pool,

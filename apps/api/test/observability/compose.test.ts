@@ -157,7 +157,7 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('Prometheus reads observability/prometheus and scrapes the api service at its port', () => {
+  it('Prometheus reads observability/prometheus and scrapes the api service at its metrics port', () => {
     const prometheus = services.prometheus!;
     const source = bindSource(prometheus, '/etc/prometheus');
     expect(source).toBe('observability/prometheus');
@@ -171,8 +171,12 @@ describe('docker-compose.yml', () => {
     const targets = config.scrape_configs
       .find((job) => job.job_name === 'stampede-api')!
       .static_configs.flatMap((c) => c.targets);
-    const apiPort = Number(services.api!.environment!.PORT);
-    expect(targets).toEqual([`api:${apiPort}`]);
+    // /metrics is served on its own port (METRICS_PORT), not on the shop's.
+    const metricsPort = Number(services.api!.environment!.METRICS_PORT);
+    expect(metricsPort).not.toBe(Number(services.api!.environment!.PORT));
+    expect(targets).toEqual([`api:${metricsPort}`]);
+    const published = (services.api!.ports ?? []).map((port) => Number(port.split(':').pop()));
+    expect(published).not.toContain(metricsPort);
     const [host] = targets[0]!.split(':');
     expect(Object.keys(services)).toContain(host);
   });
