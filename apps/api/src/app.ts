@@ -59,6 +59,14 @@ export async function buildApp({
       // No hook runs for an answer given before routing: it is counted here.
       if (ctx.config.metrics) observeAnswer(ctx.metrics, request, reply);
     },
+    // A client trickling its headers or body, or idling on a kept-alive connection, holds a
+    // socket and its memory: each gets a deadline (checked twice a second).
+    requestTimeout: ctx.config.timeouts.requestMs,
+    keepAliveTimeout: ctx.config.timeouts.keepAliveMs,
+    http: {
+      headersTimeout: ctx.config.timeouts.headersMs,
+      connectionsCheckingInterval: 500,
+    },
     return503OnClosing: true,
     trustProxy: ctx.config.trustProxy,
     forceCloseConnections: 'idle',

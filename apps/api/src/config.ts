@@ -93,6 +93,12 @@ const EnvSchema = z
      * X-Forwarded-For (the sign-in limit counts per client IP).
      */
     TRUST_PROXY: z.string().trim().min(1).optional(),
+    /** The whole request (headers and body) must arrive within this, or 408 and closed. */
+    REQUEST_TIMEOUT_MS: int(100, 600_000).default(10_000),
+    /** The request's headers must arrive within this. */
+    HEADERS_TIMEOUT_MS: int(100, 600_000).default(5_000),
+    /** An idle kept-alive connection is closed after this. */
+    KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
     /** TLS is terminated in front of the API (a load balancer, a proxy): HSTS is sent. */
     TLS_IN_FRONT: bool.default(false),
     /** Where the built web app lives; served at `/` when present. */
@@ -111,6 +117,13 @@ const EnvSchema = z
         code: 'custom',
         path: ['METRICS_PORT'],
         message: 'must differ from PORT (unset it to serve /metrics on PORT)',
+      });
+    }
+    if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HEADERS_TIMEOUT_MS'],
+        message: 'must not exceed REQUEST_TIMEOUT_MS (the headers are part of the request)',
       });
     }
     if (env.WORKERS > 1 && !env.REDIS_URL) {
@@ -172,6 +185,11 @@ export interface Config {
   readonly webDistDir: string | undefined;
   readonly trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
   readonly tlsInFront: boolean;
+  readonly timeouts: {
+    readonly requestMs: number;
+    readonly headersMs: number;
+    readonly keepAliveMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -232,6 +250,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     webDistDir: e.WEB_DIST_DIR === undefined ? undefined : resolve(e.WEB_DIST_DIR),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     tlsInFront: e.TLS_IN_FRONT,
+    timeouts: Object.freeze({
+      requestMs: e.REQUEST_TIMEOUT_MS,
+      headersMs: e.HEADERS_TIMEOUT_MS,
+      keepAliveMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    }),
   });
 }
 

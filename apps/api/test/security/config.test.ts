@@ -50,4 +50,23 @@ describe('configuration of the hardening', () => {
       expect(refused({ JWT_TTL_S: '86400' })).toMatch(/^Invalid configuration: JWT_TTL_S /);
     });
   });
+
+  describe('slow clients', () => {
+    it('every connection has deadlines by default', () => {
+      expect(loadConfig({}).timeouts).toEqual({
+        requestMs: 10_000,
+        headersMs: 5_000,
+        keepAliveMs: 5_000,
+      });
+    });
+
+    it('refuses headers allowed longer than the whole request', () => {
+      expect(refused({ REQUEST_TIMEOUT_MS: '2000', HEADERS_TIMEOUT_MS: '3000' })).toMatch(
+        /^Invalid configuration: HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS/,
+      );
+      expect(refused({ KEEP_ALIVE_TIMEOUT_MS: 'soon' })).toMatch(
+        /^Invalid configuration: KEEP_ALIVE_TIMEOUT_MS must be an integer/,
+      );
+    });
+  });
 });

@@ -96,7 +96,7 @@ describe('/metrics on METRICS_PORT, a real server', () => {
     try {
       const shop = await fetch(`${server.url}/metrics`);
       expect(shop.status).toBe(404);
-      expect((await shop.json()).error.code).toBe('not_found');
+      expect(((await shop.json()) as { error: { code: string } }).error.code).toBe('not_found');
       const own = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
       expect(own.status).toBe(200);
       expect(await own.text()).toContain('stampede_live_sale_units_available');
