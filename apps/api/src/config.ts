@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -99,6 +100,15 @@ const EnvSchema = z
     HEADERS_TIMEOUT_MS: int(100, 600_000).default(5_000),
     /** An idle kept-alive connection is closed after this. */
     KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
+    /**
+     * Node's thread pool (file reads, DNS, compression, password hashing). Node reads it itself
+     * at start; it is read here to keep password hashing below it.
+     */
+    UV_THREADPOOL_SIZE: int(1, 1024).default(4),
+    /** Password hashes computed at once; default: one less than the cores, below the pool. */
+    PASSWORD_HASH_CONCURRENCY: int(1, 1023).optional(),
+    /** Sign-ups and sign-ins waiting for a hash beyond those; more get 503 with Retry-After. */
+    PASSWORD_HASH_QUEUE: int(0, 100_000).default(64),
     /** TLS is terminated in front of the API (a load balancer, a proxy): HSTS is sent. */
     TLS_IN_FRONT: bool.default(false),
     /** Where the built web app lives; served at `/` when present. */
@@ -117,6 +127,16 @@ const EnvSchema = z
         code: 'custom',
         path: ['METRICS_PORT'],
         message: 'must differ from PORT (unset it to serve /metrics on PORT)',
+      });
+    }
+    if (
+      env.PASSWORD_HASH_CONCURRENCY !== undefined &&
+      env.PASSWORD_HASH_CONCURRENCY >= env.UV_THREADPOOL_SIZE
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PASSWORD_HASH_CONCURRENCY'],
+        message: `must be below UV_THREADPOOL_SIZE (${env.UV_THREADPOOL_SIZE}): hashing must leave threads for file reads`,
       });
     }
     if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
@@ -185,6 +205,7 @@ export interface Config {
   readonly webDistDir: string | undefined;
   readonly trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
   readonly tlsInFront: boolean;
+  readonly passwordHashing: { readonly concurrency: number; readonly maxWaiting: number };
   readonly timeouts: {
     readonly requestMs: number;
     readonly headersMs: number;
@@ -250,6 +271,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     webDistDir: e.WEB_DIST_DIR === undefined ? undefined : resolve(e.WEB_DIST_DIR),
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     tlsInFront: e.TLS_IN_FRONT,
+    passwordHashing: Object.freeze({
+      concurrency:
+        e.PASSWORD_HASH_CONCURRENCY ??
+        Math.max(1, Math.min(availableParallelism() - 1, e.UV_THREADPOOL_SIZE - 1)),
+      maxWaiting: e.PASSWORD_HASH_QUEUE,
+    }),
     timeouts: Object.freeze({
       requestMs: e.REQUEST_TIMEOUT_MS,
       headersMs: e.HEADERS_TIMEOUT_MS,

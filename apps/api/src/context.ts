@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { Config } from './config.ts';
 import type { Database, Db } from './db/client.ts';
 import type { Logger } from './lib/logger.ts';
+import type { PasswordHasher } from './modules/auth/passwords.ts';
 import type { TokenService } from './modules/auth/tokens.ts';
 import type { IdempotencyLog } from './modules/orders/idempotency-log.ts';
 import type { ProductCache } from './modules/products/catalog.ts';
@@ -26,6 +27,8 @@ export interface AppContext {
   readonly gateKeeper: GateKeeper;
   readonly metrics: Metrics;
   readonly tokens: TokenService;
+  /** Password hashing, bounded so that sign-ups cannot stall the rest of the shop. */
+  readonly passwords: PasswordHasher;
   readonly catalog: ProductCache;
   readonly writer: OrderWriter;
   readonly idempotencyLog: IdempotencyLog;

@@ -12,6 +12,8 @@ import { every, type Job } from './lib/jobs.ts';
 import type { Logger } from './lib/logger.ts';
 import { TtlCache } from './lib/ttl-cache.ts';
 import { ensureAdmin } from './modules/auth/services.ts';
+import { commonPasswords, isCommonPassword } from './modules/auth/common-passwords.ts';
+import { createPasswordHasher } from './modules/auth/passwords.ts';
 import { createTokenService } from './modules/auth/tokens.ts';
 import { IdempotencyLog } from './modules/orders/idempotency-log.ts';
 import { expireDueOrders, IDEMPOTENCY_TTL_SECONDS } from './modules/orders/services.ts';
@@ -145,6 +147,7 @@ export async function startRuntime(
         issuer: config.jwtIssuer,
         audience: config.jwtAudience,
       }),
+      passwords: createPasswordHasher(config.passwordHashing),
       catalog: new ProductCache(database.db),
       writer,
       idempotencyLog,
@@ -153,6 +156,7 @@ export async function startRuntime(
     closers.push(() => idempotencyLog.close());
     closers.push(() => writer.drain());
 
+    await commonPasswords();
     await bootstrapAdmin(ctx);
     if (config.seedDemo) {
       const [row] = await ctx.db.select({ total: count() }).from(products);
@@ -197,6 +201,9 @@ async function timedSync(ctx: AppContext): Promise<void> {
 async function bootstrapAdmin(ctx: AppContext): Promise<void> {
   const { config, logger } = ctx;
   if (config.admin) {
+    if (await isCommonPassword(config.admin.password)) {
+      throw new Error('ADMIN_PASSWORD is one of the most common passwords; choose another');
+    }
     const { created } = await ensureAdmin({ ctx, input: config.admin });
     logger.info({ email: config.admin.email, created }, 'bootstrap admin ready');
     return;

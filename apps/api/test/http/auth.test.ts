@@ -114,7 +114,7 @@ describe('auth over HTTP (Redis-backed login limiter)', () => {
     });
 
     it('accepts passwords of exactly 8 and 128 characters', async () => {
-      expectStatus(await register({ email: uniqueEmail(), password: '12345678', name: 'A' }), 201);
+      expectStatus(await register({ email: uniqueEmail(), password: 'kq7#vz2m', name: 'A' }), 201);
       const long = 'y'.repeat(128);
       const email = uniqueEmail();
       expectStatus(await register({ email, password: long, name: 'B' }), 201);
