@@ -7,6 +7,7 @@ import {
 import type { AppContext } from './context.ts';
 import { registerErrorHandling, sendError, sendNotFound } from './http/error-handler.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { loggableUrl } from './http/loggable-url.ts';
 import { requestIdOf } from './http/request-id.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { registerWeb } from './http/web.ts';
@@ -87,7 +88,7 @@ export async function buildApp({
       request.log.info(
         {
           method: request.method,
-          url: request.url,
+          url: loggableUrl(request.url),
           statusCode: reply.statusCode,
           ms: Math.round(reply.elapsedTime * 10) / 10,
         },
@@ -117,7 +118,10 @@ export async function buildApp({
   await app.register(orderRoutes, { ctx, prefix: '/api/orders' });
   await app.register(adminRoutes, { ctx, prefix: '/api/admin' });
 
-  const pageFallback = await registerWeb(app, ctx.config.webDistDir ?? DEFAULT_WEB_DIST);
+  const pageFallback = await registerWeb(app, {
+    webDistDir: ctx.config.webDistDir ?? DEFAULT_WEB_DIST,
+    sourceMaps: ctx.config.webSourceMaps,
+  });
   app.setNotFoundHandler(
     (request, reply) => pageFallback?.(request, reply) ?? sendNotFound(request, reply),
   );

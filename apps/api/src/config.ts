@@ -111,6 +111,8 @@ const EnvSchema = z
     PASSWORD_HASH_QUEUE: int(0, 100_000).default(64),
     /** TLS is terminated in front of the API (a load balancer, a proxy): HSTS is sent. */
     TLS_IN_FRONT: bool.default(false),
+    /** Serve the web app's source maps (built, never referenced from its scripts otherwise). */
+    WEB_SOURCE_MAPS: bool.default(false),
     /** Where the built web app lives; served at `/` when present. */
     WEB_DIST_DIR: z.string().trim().min(1).optional(),
   })
@@ -203,6 +205,7 @@ export interface Config {
   readonly seedDemo: boolean;
   readonly workers: number;
   readonly webDistDir: string | undefined;
+  readonly webSourceMaps: boolean;
   readonly trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
   readonly tlsInFront: boolean;
   readonly passwordHashing: { readonly concurrency: number; readonly maxWaiting: number };
@@ -269,6 +272,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,
     workers: e.WORKERS,
     webDistDir: e.WEB_DIST_DIR === undefined ? undefined : resolve(e.WEB_DIST_DIR),
+    webSourceMaps: e.WEB_SOURCE_MAPS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     tlsInFront: e.TLS_IN_FRONT,
     passwordHashing: Object.freeze({

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { count } from 'drizzle-orm';
 import type { Config } from './config.ts';
@@ -28,6 +29,9 @@ import { OrderWriter } from './modules/stock/order-writer.ts';
 import { bulkSyncStockToRedis } from './modules/stock/services.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { liveSaleUnits } from './modules/products/live-sales.ts';
+
+/** The operator of the embedded demo shop. */
+export const DEMO_ADMIN_EMAIL = 'admin@stampede.local';
 
 /** How old the database figures on /metrics may be. */
 export const METRICS_DATABASE_MAX_AGE_MS = 5000;
@@ -208,16 +212,26 @@ async function bootstrapAdmin(ctx: AppContext): Promise<void> {
     logger.info({ email: config.admin.email, created }, 'bootstrap admin ready');
     return;
   }
-  if (!config.seedDemo) return;
-  // The demo shop gets an operator too: its password is printed once, when it is created.
-  const email = 'admin@stampede.local';
+  // The demo operator belongs to the embedded demo shop alone: never to a real database, even
+  // with SEED_DEMO=true, where a known email with a password in a file is a way in.
+  if (!config.seedDemo || config.databaseUrl) return;
+  const email = DEMO_ADMIN_EMAIL;
+  const file = join(config.dataDir, 'demo-admin-password');
   const { getUserByEmail } = await import('./modules/auth/selectors.ts');
-  if (await getUserByEmail({ db: ctx.db, email })) return;
+  if (await getUserByEmail({ db: ctx.db, email })) {
+    if (existsSync(file)) logger.info({ email, file }, 'demo admin: the password is in the file');
+    return;
+  }
+  // Its password goes to a file only its owner can read, never into the log, which is shipped
+  // and kept where a password has no business being (and where redaction cannot find it).
   const password = randomBytes(12).toString('base64url');
   await ensureAdmin({ ctx, input: { email, password, name: 'Demo operator' } });
+  await mkdir(config.dataDir, { recursive: true });
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
   logger.warn(
-    { email },
-    `demo admin created: sign in as ${email} with password ${password} (shown only this once)`,
+    { email, file },
+    `demo admin created: sign in as ${email} with the password in ${file}`,
   );
 }
 

@@ -62,4 +62,18 @@ describe('the shop in a browser, against another site', () => {
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  it('the built scripts point at no source map, and the maps are not served', async () => {
+    const page = await (await fetch(`${baseUrl}/`, { headers: { accept: 'text/html' } })).text();
+    const scripts = [...page.matchAll(/src="(\/assets\/[^"]+\.js)"/g)].map((match) => match[1]!);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const script of scripts) {
+      const res = await fetch(`${baseUrl}${script}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('sourcemap')).toBeNull();
+      expect(await res.text()).not.toContain('sourceMappingURL');
+      const map = await fetch(`${baseUrl}${script}.map`);
+      expect(map.status).toBe(404);
+    }
+  });
 });
