@@ -33,7 +33,10 @@ export async function buildApp({
   /** Sign-in attempt limits; by default shared through Redis when REDIS_URL is set. */
   loginLimiter?: LoginLimiter;
 }): Promise<FastifyInstance> {
-  const headerOptions = { tlsInFront: ctx.config.tlsInFront, imageOrigins: [] };
+  const headerOptions = {
+    tlsInFront: ctx.config.tlsInFront,
+    imageOrigins: ctx.config.imageOrigins,
+  };
   const setSecurityHeaders = securityHeaders(headerOptions);
 
   const app = Fastify({

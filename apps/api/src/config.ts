@@ -109,6 +109,32 @@ const EnvSchema = z
     PASSWORD_HASH_CONCURRENCY: int(1, 1023).optional(),
     /** Sign-ups and sign-ins waiting for a hash beyond those; more get 503 with Retry-After. */
     PASSWORD_HASH_QUEUE: int(0, 100_000).default(64),
+    /**
+     * Other origins product images may come from (comma-separated `https://cdn.example.com`):
+     * admins can set no other, and the page policy loads from no other.
+     */
+    IMAGE_ORIGINS: z
+      .string()
+      .trim()
+      .transform((value, ctx) => {
+        const origins: string[] = [];
+        for (const part of value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)) {
+          const origin = originOf(part);
+          if (!origin) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `must be origins such as https://cdn.example.com, comma-separated (${JSON.stringify(part)} is not one)`,
+            });
+            return z.NEVER;
+          }
+          origins.push(origin);
+        }
+        return origins;
+      })
+      .optional(),
     /** TLS is terminated in front of the API (a load balancer, a proxy): HSTS is sent. */
     TLS_IN_FRONT: bool.default(false),
     /** Serve the web app's source maps (built, never referenced from its scripts otherwise). */
@@ -208,6 +234,8 @@ export interface Config {
   readonly webSourceMaps: boolean;
   readonly trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
   readonly tlsInFront: boolean;
+  /** Origins (scheme://host[:port]) product images may come from, beside the shop's own. */
+  readonly imageOrigins: readonly string[];
   readonly passwordHashing: { readonly concurrency: number; readonly maxWaiting: number };
   readonly timeouts: {
     readonly requestMs: number;
@@ -275,6 +303,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     webSourceMaps: e.WEB_SOURCE_MAPS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     tlsInFront: e.TLS_IN_FRONT,
+    imageOrigins: Object.freeze(e.IMAGE_ORIGINS ?? []),
     passwordHashing: Object.freeze({
       concurrency:
         e.PASSWORD_HASH_CONCURRENCY ??
@@ -287,6 +316,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       keepAliveMs: e.KEEP_ALIVE_TIMEOUT_MS,
     }),
   });
+}
+
+/** `https://cdn.example.com` (no path, query, credentials) as its origin, or undefined. */
+function originOf(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+    return bare && (url.protocol === 'https:' || url.protocol === 'http:') ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseTrustProxy(value: string | undefined): Config['trustProxy'] {

@@ -69,4 +69,23 @@ describe('configuration of the hardening', () => {
       );
     });
   });
+
+  describe('image origins', () => {
+    it('takes comma-separated origins and keeps each as its origin', () => {
+      expect(
+        loadConfig({ IMAGE_ORIGINS: 'https://cdn.example.com, https://img.example.net:8443/' })
+          .imageOrigins,
+      ).toEqual(['https://cdn.example.com', 'https://img.example.net:8443']);
+      expect(loadConfig({}).imageOrigins).toEqual([]);
+    });
+
+    it.each(['https://cdn.example.com/images', 'ftp://cdn.example.com', 'cdn.example.com'])(
+      'refuses %s, naming IMAGE_ORIGINS',
+      (value) => {
+        expect(refused({ IMAGE_ORIGINS: value })).toMatch(
+          /^Invalid configuration: IMAGE_ORIGINS must be origins/,
+        );
+      },
+    );
+  });
 });
