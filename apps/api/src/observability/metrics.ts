@@ -14,11 +14,12 @@ export type OrderOutcome =
   | 'not_found'
   | 'stock_conflict'
   | 'stock_unavailable'
+  | 'database_unavailable'
   | 'idempotency_conflict'
   | 'invalid'
   | 'error';
 
-export type DbRetryCause = 'deadlock' | 'serialization' | 'lock_timeout';
+export type DbRetryCause = 'deadlock' | 'serialization' | 'lock_timeout' | 'connection';
 export type RestoreCause = 'cancel' | 'expiry';
 export type SyncTrigger = 'startup' | 'timer' | 'admin' | 'on_demand' | 'rebuild' | 'repair';
 export type GateOperation = 'reserve' | 'release' | 'give_back' | 'credit' | 'sync' | 'admit';
@@ -44,6 +45,9 @@ export interface Metrics {
   readonly orderCommitDuration: client.Histogram;
   readonly errorRateAlerts: client.Counter<'endpoint'>;
   readonly liveSaleUnitsAvailable: client.Gauge;
+  readonly idempotencyRecordsPending: client.Gauge;
+  readonly idempotencyRecordsWritten: client.Counter;
+  readonly idempotencyRecordsDropped: client.Counter;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
@@ -161,6 +165,21 @@ export function createMetrics(options: {
       name: 'stampede_error_rate_alerts_total',
       help: 'ERROR_RATE_EXCEEDED warnings logged by the error-rate watcher.',
       labelNames: ['endpoint'],
+      registers,
+    }),
+    idempotencyRecordsPending: new client.Gauge({
+      name: 'stampede_idempotency_records_pending',
+      help: 'Kept refusals waiting to be written to PostgreSQL (they wait while it is away).',
+      registers,
+    }),
+    idempotencyRecordsWritten: new client.Counter({
+      name: 'stampede_idempotency_records_written_total',
+      help: 'Kept refusals written to PostgreSQL.',
+      registers,
+    }),
+    idempotencyRecordsDropped: new client.Counter({
+      name: 'stampede_idempotency_records_dropped_total',
+      help: 'Kept refusals dropped unwritten because too many were waiting.',
       registers,
     }),
     liveSaleUnitsAvailable: new client.Gauge({
