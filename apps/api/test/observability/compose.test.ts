@@ -125,6 +125,8 @@ describe('docker-compose.yml', () => {
     const environment = services.api!.environment!;
     const given = {
       JWT_SECRET: 'x'.repeat(64),
+      POSTGRES_PASSWORD: 'p'.repeat(48),
+      REDIS_PASSWORD: 'r'.repeat(48),
       ADMIN_EMAIL: 'ops@example.com',
       ADMIN_PASSWORD: 'a long password',
       GRAFANA_ADMIN_PASSWORD: 'another one',
