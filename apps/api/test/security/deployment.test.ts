@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRepoFile, readRepoYaml } from '../observability/support/repo.ts';
+import { readRepoFile, readRepoYaml, repoPath } from '../observability/support/repo.ts';
 import { freePort, startRealServer } from './real-server.ts';
 
 /**
@@ -154,6 +155,29 @@ describe('Redis with the compose flags, and the API on it', () => {
       expect(await ready.json()).toMatchObject({ checks: { stock_cache: 'ok' } });
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('docs/SECURITY.md', () => {
+  const doc = readRepoFile('docs/SECURITY.md');
+
+  it('maps every risk of the OWASP API Security Top 10 (2023)', () => {
+    for (let n = 1; n <= 10; n += 1) expect(doc).toMatch(new RegExp(`\\*\\*API${n} [A-Z]`));
+  });
+
+  it('names only test files that exist', () => {
+    const named = [...doc.matchAll(/`((?:http|security|stock|faults)\/[\w*.-]+\.test\.ts)`/g)].map(
+      (match) => match[1]!,
+    );
+    expect(named.length).toBeGreaterThan(10);
+    for (const path of named) {
+      if (path.includes('*')) continue;
+      expect(existsSync(repoPath(`apps/api/test/${path}`)), path).toBe(true);
+    }
+    for (const path of ['apps/web/e2e/security.e2e.ts', 'packages/contract/test/schemas.test.ts']) {
+      expect(doc).toContain(path);
+      expect(existsSync(repoPath(path)), path).toBe(true);
     }
   });
 });
