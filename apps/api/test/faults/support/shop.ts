@@ -33,6 +33,9 @@ export interface Buyer {
  * processes only; the machine's shared services are never touched.
  */
 export class FaultShop {
+  /** Redis snapshots taken during the run, oldest first (for restarts from old data). */
+  readonly snapshots: string[] = [];
+
   private constructor(
     readonly postgres: OwnPostgres,
     readonly redis: OwnRedis,
@@ -81,6 +84,10 @@ export class FaultShop {
       audience: config.jwtAudience,
     });
     return new FaultShop(postgres, redis, apis, tokens, String(login.body!.access_token));
+  }
+
+  async takeSnapshot(): Promise<void> {
+    this.snapshots.push(await this.redis.snapshot());
   }
 
   async stop(): Promise<void> {
