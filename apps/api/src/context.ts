@@ -2,6 +2,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import type { DbOrTx } from './db/transaction.ts';
 import type { Logger } from './lib/logger.ts';
+import type { PasswordHasher } from './modules/auth/passwords.ts';
 import type { TokenService } from './modules/auth/tokens.ts';
 import type { IdempotencyLog } from './modules/orders/idempotency-log.ts';
 import type { OrderWriter } from './modules/orders/order-writer.ts';
@@ -33,6 +34,8 @@ export interface AppContext {
   readonly idempotencyLog: IdempotencyLog;
   readonly metrics: Metrics;
   readonly tokens: TokenService;
+  /** Password hashing, bounded so that sign-ups cannot stall the rest of the shop. */
+  readonly passwords: PasswordHasher;
 }
 
 /** All a selector needs. */

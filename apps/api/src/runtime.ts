@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { count } from 'drizzle-orm';
 import type { Config } from './config.ts';
@@ -11,9 +12,12 @@ import { products } from './db/schema.ts';
 import { every, type Job } from './lib/jobs.ts';
 import { StockUnavailableError } from './lib/errors.ts';
 import type { Logger } from './lib/logger.ts';
+import { TtlCache } from './lib/ttl-cache.ts';
 import { Outage } from './lib/outage.ts';
 import { isDatabaseUnavailable } from './lib/pg-errors.ts';
 import { ensureAdmin } from './modules/auth/services.ts';
+import { commonPasswords, isCommonPassword } from './modules/auth/common-passwords.ts';
+import { createPasswordHasher } from './modules/auth/passwords.ts';
 import { createTokenService } from './modules/auth/tokens.ts';
 import { IdempotencyLog } from './modules/orders/idempotency-log.ts';
 import { expireDueOrders, IDEMPOTENCY_TTL_SECONDS } from './modules/orders/services.ts';
@@ -29,6 +33,12 @@ import { sweepStock, syncGate, syncGates } from './modules/stock/services.ts';
 import { DatabaseStock } from './modules/stock/gate/database-stock.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { liveSaleUnits } from './modules/products/live-sales.ts';
+
+/** The operator of the embedded demo shop. */
+export const DEMO_ADMIN_EMAIL = 'admin@stampede.local';
+
+/** How old the database figures on /metrics may be. */
+export const METRICS_DATABASE_MAX_AGE_MS = 5000;
 
 export interface Runtime {
   readonly ctx: AppContext;
@@ -98,9 +108,12 @@ export async function startRuntime(
     closers.push(() => gate.close());
     const stock: StockGate = config.stockGate === 'on' ? gate : new DatabaseStock();
 
+    // A scrape reads the live sales from the database: at most once per few seconds, however
+    // many scrapers (or scrapes) there are.
+    const liveUnits = new TtlCache<number>(METRICS_DATABASE_MAX_AGE_MS, 1);
     const metrics = createMetrics({
       enabled: config.metrics,
-      collectLiveSaleUnits: () => liveSaleUnits(ctx),
+      collectLiveSaleUnits: () => liveUnits.get('all', () => liveSaleUnits(ctx)),
     });
     const idempotencyLog = new IdempotencyLog({
       pool: database.pool,
@@ -154,11 +167,15 @@ export async function startRuntime(
       tokens: createTokenService({
         secret: config.jwtSecret ?? (await generatedSecret(config, logger)),
         ttlSeconds: config.jwtTtlSeconds,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
       }),
+      passwords: createPasswordHasher(config.passwordHashing),
     };
     closers.push(() => idempotencyLog.close());
     closers.push(() => writer.drain());
 
+    await commonPasswords();
     await bootstrapAdmin(ctx);
     if (config.seedDemo) {
       const [row] = await database.db.select({ total: count() }).from(products);
@@ -202,20 +219,33 @@ async function expireAllDue(ctx: AppContext): Promise<void> {
 async function bootstrapAdmin(ctx: AppContext): Promise<void> {
   const { config, logger } = ctx;
   if (config.admin) {
+    if (await isCommonPassword(config.admin.password)) {
+      throw new Error('ADMIN_PASSWORD is one of the most common passwords; choose another');
+    }
     const { created } = await ensureAdmin({ ctx, input: config.admin });
     logger.info({ email: config.admin.email, created }, 'bootstrap admin ready');
     return;
   }
-  if (!config.seedDemo) return;
-  // The demo shop gets an operator too: its password is printed once, when it is created.
-  const email = 'admin@stampede.local';
+  // The demo operator belongs to the embedded demo shop alone: never to a real database, even
+  // with SEED_DEMO=true, where a known email with a password in a file is a way in.
+  if (!config.seedDemo || config.databaseUrl) return;
+  const email = DEMO_ADMIN_EMAIL;
+  const file = join(config.dataDir, 'demo-admin-password');
   const { getUserByEmail } = await import('./modules/auth/selectors.ts');
-  if (await getUserByEmail({ db: ctx.db, email })) return;
+  if (await getUserByEmail({ db: ctx.db, email })) {
+    if (existsSync(file)) logger.info({ email, file }, 'demo admin: the password is in the file');
+    return;
+  }
+  // Its password goes to a file only its owner can read, never into the log, which is shipped
+  // and kept where a password has no business being (and where redaction cannot find it).
   const password = randomBytes(12).toString('base64url');
   await ensureAdmin({ ctx, input: { email, password, name: 'Demo operator' } });
+  await mkdir(config.dataDir, { recursive: true });
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
   logger.warn(
-    { email },
-    `demo admin created: sign in as ${email} with password ${password} (shown only this once)`,
+    { email, file },
+    `demo admin created: sign in as ${email} with the password in ${file}`,
   );
 }
 
