@@ -24,4 +24,18 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: reactHooks.configs.recommended.rules,
   },
+
+  // Web app and benchmark: a promise is awaited, returned or explicitly voided, and never handed
+  // to a place that expects a plain function (an event handler, a timer, a callback). These rules
+  // need type information, so they run where a tsconfig.json covers every linted file.
+  {
+    files: ['apps/web/**/*.{ts,tsx}', 'bench/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
 );
