@@ -16,6 +16,24 @@ const importSettings = (project) => ({
   'import-x/resolver-next': [createTypeScriptImportResolver({ project })],
 });
 
+const API_MODULES = 'apps/api/src/modules';
+const apiModules = readdirSync(new URL(`./${API_MODULES}`, import.meta.url), {
+  withFileTypes: true,
+})
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+/**
+ * What one API module may import of another (apps/api/src/modules/README.md): its services and
+ * selectors; and the exceptions written down there with their reasons.
+ */
+const apiMeetingPoints = (module) => [
+  ...apiModules.flatMap((other) =>
+    other === module ? [`./${other}`] : [`./${other}/services.ts`, `./${other}/selectors.ts`],
+  ),
+  './stock/gate/types.ts',
+  ...(module === 'admin' ? ['./orders/responses.ts', './products/responses.ts'] : []),
+];
+
 const WEB_SRC = 'apps/web/src';
 // Read at lint time, so a feature folder added later is fenced in without touching this file.
 const webFeatures = readdirSync(new URL(`./${WEB_SRC}/features`, import.meta.url), {
@@ -49,11 +67,12 @@ export default tseslint.config(
     rules: reactHooks.configs.recommended.rules,
   },
 
-  // Web app and benchmark: a promise is awaited, returned or explicitly voided, and never handed
-  // to a place that expects a plain function (an event handler, a timer, a callback). These rules
-  // need type information, so they run where a tsconfig.json covers every linted file.
+  // Every workspace's TypeScript: a promise is awaited, returned or explicitly voided, and never
+  // handed to a place that expects a plain function (an event handler, a timer, a callback).
+  // These rules need type information, so they run where a tsconfig.json covers every linted
+  // file.
   {
-    files: ['apps/web/**/*.{ts,tsx}', 'bench/**/*.ts'],
+    files: ['apps/web/**/*.{ts,tsx}', 'bench/**/*.ts', 'apps/api/**/*.ts', 'packages/**/*.ts'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -95,6 +114,29 @@ export default tseslint.config(
               message: `Shared code (${WEB_SHARED.map((path) => path.slice(WEB_SRC.length + 1)).join(', ')}) never imports a feature or app/: features build on it, not the reverse.`,
             },
           ],
+        },
+      ],
+    },
+  },
+
+  // API boundaries: no import cycle anywhere in the API; a module uses another only through its
+  // services and selectors (and the exceptions apps/api/src/modules/README.md gives reasons for).
+  {
+    files: ['apps/api/src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: importSettings('apps/api/tsconfig.json'),
+    rules: {
+      'import-x/no-cycle': 'error',
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          basePath: import.meta.dirname,
+          zones: apiModules.map((module) => ({
+            target: `${API_MODULES}/${module}`,
+            from: API_MODULES,
+            except: apiMeetingPoints(module),
+            message: `API modules meet only through services.ts and selectors.ts: ${module} may not import this (see apps/api/src/modules/README.md).`,
+          })),
         },
       ],
     },
