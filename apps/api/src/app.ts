@@ -12,7 +12,7 @@ import { requestIdOf } from './http/request-id.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { registerWeb } from './http/web.ts';
 import { DEFAULT_WEB_DIST } from './paths.ts';
-import { createAppLoginLimiter, type LoginLimiter } from './modules/auth/login-limiter.ts';
+import type { LoginLimiter } from './modules/auth/login-limiter.ts';
 import { authPlugin } from './modules/auth/plugin.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { adminRoutes } from './modules/admin/routes.ts';
@@ -30,7 +30,7 @@ export async function buildApp({
   loginLimiter,
 }: {
   ctx: AppContext;
-  /** Sign-in attempt limits; by default shared through Redis when REDIS_URL is set. */
+  /** Sign-in attempt limits; by default the runtime's (shared through Redis when there is one). */
   loginLimiter?: LoginLimiter;
 }): Promise<FastifyInstance> {
   const headerOptions = {
@@ -108,15 +108,13 @@ export async function buildApp({
   await app.register(authPlugin, { ctx });
   await app.register(opsRoutes, { ctx });
   if (!ctx.config.metricsListener) await app.register(metricsRoutes, { ctx, onOwnPort: false });
-  const limiter =
-    loginLimiter ??
-    (await createAppLoginLimiter({
-      redisUrl: ctx.config.redisUrl,
-      prefix: ctx.config.redisKeyPrefix,
-      logger: ctx.logger,
-    }));
-  app.addHook('onClose', () => limiter.close());
-  await app.register(authRoutes, { ctx, loginLimiter: limiter, prefix: '/api/auth' });
+  // A limiter given here is the app's to close; the runtime's is the runtime's.
+  if (loginLimiter) app.addHook('onClose', () => loginLimiter.close());
+  await app.register(authRoutes, {
+    ctx,
+    loginLimiter: loginLimiter ?? ctx.loginLimiter,
+    prefix: '/api/auth',
+  });
   await app.register(productRoutes, { ctx, prefix: '/api/products' });
   await app.register(orderRoutes, { ctx, prefix: '/api/orders' });
   await app.register(adminRoutes, { ctx, prefix: '/api/admin' });

@@ -43,6 +43,39 @@ const EnvSchema = z
     DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
     DATABASE_POOL_SIZE: int(2, 200).default(20),
     REDIS_URL: url(['redis:', 'rediss:']).optional(),
+    /**
+     * A Redis Cluster instead of one node: some of its nodes, `host:port` comma-separated (the
+     * rest are found from them). Not together with REDIS_URL.
+     */
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .trim()
+      .transform((value, ctx) => {
+        const nodes: { host: string; port: number }[] = [];
+        for (const part of value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)) {
+          const match = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/.exec(part);
+          const port = Number(match?.[2]);
+          if (!match || port < 1 || port > 65535) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `must be host:port pairs, comma-separated (${JSON.stringify(part)} is not one)`,
+            });
+            return z.NEVER;
+          }
+          nodes.push({ host: match[1]!.replace(/^\[|\]$/g, ''), port });
+        }
+        if (nodes.length === 0) {
+          ctx.addIssue({ code: 'custom', message: 'must name at least one node' });
+          return z.NEVER;
+        }
+        return nodes;
+      })
+      .optional(),
+    /** The password of the cluster's nodes (REDIS_URL carries its own). */
+    REDIS_CLUSTER_PASSWORD: z.string().min(1).optional(),
     /** Prefix of every Redis key, so several deployments (or test runs) can share one Redis. */
     REDIS_KEY_PREFIX: z
       .string()
@@ -175,11 +208,26 @@ const EnvSchema = z
         message: 'must not exceed REQUEST_TIMEOUT_MS (the headers are part of the request)',
       });
     }
-    if (env.WORKERS > 1 && !env.REDIS_URL) {
+    if (env.WORKERS > 1 && !env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
       ctx.addIssue({
         code: 'custom',
         path: ['WORKERS'],
-        message: 'more than one worker needs REDIS_URL: the in-process stock gate is per process',
+        message:
+          'more than one worker needs REDIS_URL or REDIS_CLUSTER_NODES: the in-process stock gate is per process',
+      });
+    }
+    if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_CLUSTER_NODES'],
+        message: 'set REDIS_URL (one node) or REDIS_CLUSTER_NODES (a cluster), not both',
+      });
+    }
+    if (env.REDIS_CLUSTER_PASSWORD && !env.REDIS_CLUSTER_NODES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_CLUSTER_PASSWORD'],
+        message: 'is the password of REDIS_CLUSTER_NODES, which is not set',
       });
     }
     // A key generated under DATA_DIR belongs to one process on one machine: processes sharing a
@@ -203,11 +251,21 @@ const EnvSchema = z
 
 export type Env = z.input<typeof EnvSchema>;
 
+export type RedisTarget =
+  | { readonly kind: 'node'; readonly url: string }
+  | {
+      readonly kind: 'cluster';
+      readonly nodes: readonly { host: string; port: number }[];
+      readonly password?: string;
+    };
+
 export interface Config {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string | undefined;
   readonly databasePoolSize: number;
+  /** The shared Redis: one node, a cluster, or none (everything in process). */
+  readonly redis: RedisTarget | undefined;
   readonly redisUrl: string | undefined;
   readonly redisKeyPrefix: string;
   readonly dataDir: string;
@@ -272,6 +330,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    redis: e.REDIS_CLUSTER_NODES
+      ? {
+          kind: 'cluster' as const,
+          nodes: e.REDIS_CLUSTER_NODES,
+          ...(e.REDIS_CLUSTER_PASSWORD ? { password: e.REDIS_CLUSTER_PASSWORD } : {}),
+        }
+      : e.REDIS_URL
+        ? { kind: 'node' as const, url: e.REDIS_URL }
+        : undefined,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     dataDir: resolve(e.DATA_DIR),

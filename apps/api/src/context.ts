@@ -2,6 +2,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import type { DbOrTx } from './db/transaction.ts';
 import type { Logger } from './lib/logger.ts';
+import type { LoginLimiter } from './modules/auth/login-limiter.ts';
 import type { PasswordHasher } from './modules/auth/passwords.ts';
 import type { TokenService } from './modules/auth/tokens.ts';
 import type { IdempotencyLog } from './modules/orders/idempotency-log.ts';
@@ -36,6 +37,8 @@ export interface AppContext {
   readonly tokens: TokenService;
   /** Password hashing, bounded so that sign-ups cannot stall the rest of the shop. */
   readonly passwords: PasswordHasher;
+  /** Sign-in guesses slowed per account and address (shared through Redis when there is one). */
+  readonly loginLimiter: LoginLimiter;
 }
 
 /** All a selector needs. */

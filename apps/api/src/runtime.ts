@@ -25,7 +25,9 @@ import { ProductCache } from './modules/products/catalog.ts';
 import { seedDemoCatalogue } from './modules/products/demo-catalogue.ts';
 import { GateKeeper } from './modules/stock/gate-keeper.ts';
 import { MemoryGate } from './modules/stock/gate/memory-gate.ts';
-import { connectGateRedis, createGateRedis, RedisGate } from './modules/stock/gate/redis-gate.ts';
+import { RedisGate } from './modules/stock/gate/redis-gate.ts';
+import { connectRedis, createRedisClient } from './db/redis.ts';
+import { createLoginLimiter, type LoginLimiter } from './modules/auth/login-limiter.ts';
 import type { StockGate } from './modules/stock/gate/types.ts';
 import { stockKeys } from './modules/stock/keys.ts';
 import { OrderWriter } from './modules/orders/order-writer.ts';
@@ -92,9 +94,12 @@ export async function startRuntime(
     closers.push(async () => redisOutage.close());
     let gate: RedisGate | MemoryGate;
     let onReconnect: ((listener: () => void) => void) | undefined;
-    if (config.redisUrl) {
-      const redis = createGateRedis(config.redisUrl, redisOutage);
-      await connectGateRedis(redis);
+    if (config.redis) {
+      const redis = createRedisClient(config.redis, {
+        commandTimeoutMs: 2000,
+        outage: redisOutage,
+      });
+      await connectRedis(redis);
       gate = new RedisGate(redis, stockKeys(config.redisKeyPrefix));
       let connectedOnce = true;
       onReconnect = (listener) =>
@@ -106,6 +111,8 @@ export async function startRuntime(
       gate = new MemoryGate();
     }
     closers.push(() => gate.close());
+    const loginLimiter = await startLoginLimiter(config, logger);
+    closers.push(() => loginLimiter.close());
     const stock: StockGate = config.stockGate === 'on' ? gate : new DatabaseStock();
 
     // A scrape reads the live sales from the database: at most once per few seconds, however
@@ -142,7 +149,8 @@ export async function startRuntime(
       stock,
       logger,
       metrics,
-      syncAll: () => syncGates({ ctx, input: { trigger: 'rebuild' } }),
+      syncAll: (only) =>
+        syncGates({ ctx, input: { trigger: 'rebuild', ...(only ? { where: only } : {}) } }),
       syncOne: async (productId) =>
         (await syncGate({ ctx, input: { productId, trigger: 'repair' } })) !== null,
       reload: async () => {
@@ -171,6 +179,7 @@ export async function startRuntime(
         audience: config.jwtAudience,
       }),
       passwords: createPasswordHasher(config.passwordHashing),
+      loginLimiter,
     };
     closers.push(() => idempotencyLog.close());
     closers.push(() => writer.drain());
@@ -188,6 +197,12 @@ export async function startRuntime(
     await gateKeeper.start();
     closers.push(async () => gateKeeper.stop());
     onReconnect?.(() => gateKeeper.onReconnect());
+    if (config.redis?.kind === 'cluster') {
+      // A node joining or leaving is a failover or a resharding under way: look at once.
+      const cluster = (gate as RedisGate).client;
+      cluster.on('+node', () => gateKeeper.checkSoon());
+      cluster.on('-node', () => gateKeeper.checkSoon());
+    }
 
     if (options.jobs ?? true) {
       // A job that fails because a dependency is away tells that dependency's outage (one log
@@ -209,6 +224,27 @@ export async function startRuntime(
     await close();
     throw error;
   }
+}
+
+/**
+ * Sign-in limits on a Redis connection of their own (the gate's is the order path's and stays
+ * so), or in process. A Redis that does not answer at start is no reason not to start: the
+ * limiter counts in process until it does.
+ */
+async function startLoginLimiter(config: Config, logger: Logger): Promise<LoginLimiter> {
+  if (!config.redis) return createLoginLimiter({ prefix: config.redisKeyPrefix, logger });
+  const redis = createRedisClient(config.redis, { commandTimeoutMs: 1000 });
+  let lastLogged = 0;
+  redis.on('error', (error: Error) => {
+    if (Date.now() - lastLogged > 5000) {
+      lastLogged = Date.now();
+      logger.warn({ err: error }, 'login limiter: redis connection error');
+    }
+  });
+  await connectRedis(redis).catch((error: unknown) => {
+    logger.warn({ err: error }, 'login limiter: Redis not reachable; counting in process');
+  });
+  return createLoginLimiter({ redis, prefix: config.redisKeyPrefix, logger });
 }
 
 /** Expire everything due, in rounds, so a backlog clears within one sweep. */

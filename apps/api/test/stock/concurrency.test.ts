@@ -10,11 +10,12 @@ import { listen, postOrder, shuffle, tally, type Answer } from './race.ts';
 
 /**
  * The guarantees of DESIGN.md under real concurrency, against real PostgreSQL and Redis: the
- * Redis gate, the in-process gate, and no gate at all (every attempt on PostgreSQL, which must
- * be right on its own).
+ * Redis gate on one node and on a Redis Cluster, the in-process gate, and no gate at all (every
+ * attempt on PostgreSQL, which must be right on its own).
  */
 const MODES = [
   { name: 'Redis gate', gate: 'redis', env: {} },
+  { name: 'Redis Cluster gate', gate: 'cluster', env: {} },
   { name: 'in-process gate', gate: 'memory', env: {} },
   { name: 'database alone (gate off)', gate: 'redis', env: { STOCK_GATE: 'off' } },
 ] as const;

@@ -1,38 +1,51 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { connectRedis, createRedisClient, type RedisClient } from '../../src/db/redis.ts';
 import { MemoryGate } from '../../src/modules/stock/gate/memory-gate.ts';
-import {
-  createGateRedis,
-  RedisGate,
-  type GateRedis,
-} from '../../src/modules/stock/gate/redis-gate.ts';
+import { RedisGate } from '../../src/modules/stock/gate/redis-gate.ts';
 import type { Admission, StockGate } from '../../src/modules/stock/gate/types.ts';
 import { stockKeys } from '../../src/modules/stock/keys.ts';
+import { deleteKeys } from '../support/runtime.ts';
 
 /**
- * One contract, two gates: every behaviour the stock path relies on, checked against the Redis
- * gate (Lua scripts on a real Redis) and the in-process gate alike.
+ * One contract, three gates: every behaviour the stock path relies on, checked against the Redis
+ * gate on one node and on a Redis Cluster (Lua scripts on real Redis: on the cluster admission
+ * and reservation are two steps, and an order's lines on several slots several) and the
+ * in-process gate alike.
  */
-const redisClients: GateRedis[] = [];
-/** Each gate is both: admission and stock on one Redis, or both in process. */
+const opened: { client: RedisClient; target: string; prefix: string }[] = [];
+/** Each gate is both: admission and stock on Redis, or both in process. */
 type Gate = Admission & StockGate;
-const gates: Record<'redis' | 'memory', () => Promise<Gate>> = {
-  async redis() {
-    const redis = createGateRedis(inject('redisUrl'));
-    await redis.connect();
-    redisClients.push(redis);
-    return new RedisGate(redis, stockKeys(`contract:${randomUUID()}:`));
-  },
+async function redisGate(target: string): Promise<Gate> {
+  const client = createRedisClient(
+    target.startsWith('redis')
+      ? { kind: 'node', url: target }
+      : {
+          kind: 'cluster',
+          nodes: target.split(',').map((seed) => {
+            const [host, port] = seed.split(':');
+            return { host: host!, port: Number(port) };
+          }),
+        },
+    { commandTimeoutMs: 2000 },
+  );
+  await connectRedis(client);
+  const prefix = `contract:${randomUUID()}:`;
+  opened.push({ client, target, prefix });
+  return new RedisGate(client, stockKeys(prefix));
+}
+const gates: Record<'redis' | 'cluster' | 'memory', () => Promise<Gate>> = {
+  redis: () => redisGate(inject('redisUrl')),
+  cluster: () => redisGate(inject('redisClusterNodes')),
   async memory() {
     return new MemoryGate();
   },
 };
 
 afterAll(async () => {
-  for (const redis of redisClients) {
-    const keys = await redis.keys('contract:*');
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+  for (const { client, target, prefix } of opened) {
+    client.disconnect();
+    await deleteKeys(target, prefix);
   }
 });
 
@@ -42,7 +55,7 @@ const line = (productId: number, quantity: number, limit: number | null = null) 
   limit,
 });
 
-describe.each(['redis', 'memory'] as const)('the %s gate', (kind) => {
+describe.each(['redis', 'cluster', 'memory'] as const)('the %s gate', (kind) => {
   let gate: Gate;
   const P = 1;
   const Q = 2;

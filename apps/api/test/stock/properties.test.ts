@@ -74,7 +74,7 @@ const EXPECTED = new Set([
   'order_not_found',
 ]);
 
-describe.each(['redis', 'memory'] as const)('random interleavings (%s gate)', (gate) => {
+describe.each(['redis', 'cluster', 'memory'] as const)('random interleavings (%s gate)', (gate) => {
   let rt: TestRuntime;
   let users: TestUser[];
   beforeAll(async () => {

@@ -30,6 +30,7 @@ export default async function setup(project: TestProject) {
 
   project.provide('adminDatabaseUrl', services.adminDatabaseUrl);
   project.provide('redisUrl', services.redisUrl);
+  project.provide('redisClusterNodes', services.redisClusterNodes);
   project.provide('runId', runId);
   project.provide('templateDatabase', template);
 
@@ -43,6 +44,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     adminDatabaseUrl: string;
     redisUrl: string;
+    redisClusterNodes: string;
     runId: string;
     templateDatabase: string;
   }

@@ -9,7 +9,8 @@ import type { AppContext } from '../../src/context.ts';
 import { startRuntime } from '../../src/runtime.ts';
 import { createDatabaseFromTemplate, dropDatabase } from './databases.ts';
 
-export type GateKind = 'redis' | 'memory';
+/** One Redis node, a Redis Cluster, or the gate in process. */
+export type GateKind = 'redis' | 'cluster' | 'memory';
 
 export interface TestRuntime {
   readonly ctx: AppContext;
@@ -24,6 +25,29 @@ export interface TestRuntime {
 }
 
 let counter = 0;
+
+/** Every key under `prefix`, on one node or on every master of a cluster. */
+export async function deleteKeys(target: string, prefix: string): Promise<void> {
+  const nodes = target.startsWith('redis')
+    ? [new Redis(target)]
+    : target.split(',').map((seed) => {
+        const [host, port] = seed.split(':');
+        return new Redis(Number(port), host!);
+      });
+  try {
+    for (const node of nodes) {
+      // A replica refuses writes; its master has the same keys.
+      if ((await node.role())[0] !== 'master') continue;
+      const keys = await node.keys(`${prefix}*`);
+      // One DEL per key (sent together): on a cluster the keys of one node span slots.
+      const pipeline = node.pipeline();
+      for (const key of keys) pipeline.del(key);
+      await pipeline.exec();
+    }
+  } finally {
+    for (const node of nodes) node.disconnect();
+  }
+}
 
 /**
  * A started runtime over its own fresh database (cloned from the migrated template) and its own
@@ -41,11 +65,13 @@ export async function createTestRuntime(
     name,
   );
   const redisUrl = inject('redisUrl');
+  const clusterNodes = inject('redisClusterNodes');
   const prefix = `t${runId}:${process.pid}:${counter}:`;
   const gate = options.gate ?? 'redis';
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
     ...(gate === 'redis' ? { REDIS_URL: redisUrl } : {}),
+    ...(gate === 'cluster' ? { REDIS_CLUSTER_NODES: clusterNodes } : {}),
     REDIS_KEY_PREFIX: prefix,
     JWT_SECRET: randomBytes(32).toString('hex'),
     ORDER_RATE_LIMIT_MS: '0',
@@ -76,10 +102,7 @@ export async function createTestRuntime(
     async close() {
       await app?.close();
       await runtime.close();
-      const cleaner = new Redis(redisUrl);
-      const keys = await cleaner.keys(`${prefix}*`);
-      if (keys.length > 0) await cleaner.del(...keys);
-      cleaner.disconnect();
+      await deleteKeys(gate === 'cluster' ? clusterNodes : redisUrl, prefix);
       for (const client of clients) client.disconnect();
       await dropDatabase(inject('adminDatabaseUrl'), name);
     },

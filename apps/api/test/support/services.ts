@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
 import { freePort } from '../../src/lib/net.ts';
+import { LocalRedisCluster } from './redis-cluster.ts';
 
 export { freePort };
 
@@ -20,6 +21,8 @@ export interface TestServices {
   /** A connection string to a database where the tests may create and drop databases. */
   readonly adminDatabaseUrl: string;
   readonly redisUrl: string;
+  /** A Redis Cluster (3 masters, 3 replicas): REDIS_CLUSTER_NODES, or started here. */
+  readonly redisClusterNodes: string;
   stop(): Promise<void>;
 }
 
@@ -27,9 +30,11 @@ export async function ensureServices(env = process.env): Promise<TestServices> {
   const stops: (() => Promise<unknown>)[] = [];
   const adminDatabaseUrl = await ensurePostgres(env.DATABASE_URL, stops);
   const redisUrl = await ensureRedis(env.REDIS_URL, stops);
+  const redisClusterNodes = await ensureRedisCluster(env.REDIS_CLUSTER_NODES, stops);
   return {
     adminDatabaseUrl,
     redisUrl,
+    redisClusterNodes,
     stop: async () => {
       for (const stop of stops.reverse()) await stop().catch(() => undefined);
     },
@@ -118,6 +123,27 @@ async function ensureRedis(
       }),
   );
   return `redis://127.0.0.1:${port}`;
+}
+
+/**
+ * The cluster the gate's contract and the concurrency suite also run against. Started here
+ * (from redis-server and redis-cli on PATH) unless REDIS_CLUSTER_NODES names one; the tests that
+ * kill or reshard a cluster start one of their own.
+ */
+async function ensureRedisCluster(
+  configured: string | undefined,
+  stops: (() => Promise<unknown>)[],
+): Promise<string> {
+  if (configured) return configured;
+  if (spawnSync('redis-cli', ['--version']).status !== 0) {
+    throw new Error(
+      'redis-cli is not on PATH, and the tests start a Redis Cluster with it: install it (apt-get install redis-server) or set REDIS_CLUSTER_NODES',
+    );
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'stampede-test-cluster-'));
+  const cluster = await LocalRedisCluster.start({ dir });
+  stops.push(() => cluster.stop());
+  return cluster.seedList;
 }
 
 /** A throw-away redis-server on a free port, keeping nothing on disk. */

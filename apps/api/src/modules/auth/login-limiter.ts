@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../db/redis.ts';
 import { addressGroup } from '../../http/client-address.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { AUTH_LUA_DIR } from '../../paths.ts';
@@ -186,7 +186,7 @@ export class MemoryLoginCounters {
 
 const lua = (name: string) => readFileSync(join(AUTH_LUA_DIR, `${name}.lua`), 'utf8');
 
-type LimiterRedis = Redis & {
+type LimiterRedis = RedisClient & {
   stampedeLoginAcquire(...args: (string | number)[]): Promise<[number, number]>;
   stampedeLoginSettle(...args: (string | number)[]): Promise<number>;
 };
@@ -195,7 +195,7 @@ const ruleArgs = (rule: GuessRule) => [rule.free, rule.baseDelayMs, rule.maxDela
 
 export function createLoginLimiter(options: {
   /** A Redis client of its own (the limiter defines its scripts on it and closes it). */
-  redis?: Redis;
+  redis?: RedisClient;
   prefix: string;
   logger: Logger;
   limits?: LoginLimits;
@@ -279,38 +279,4 @@ export function createLoginLimiter(options: {
       await redis.quit().catch(() => redis.disconnect());
     },
   };
-}
-
-/**
- * The limiter the app uses: on its own Redis connection when REDIS_URL is set (the gate's
- * connection is the order path's and stays so), else in process. A Redis that does not answer
- * at start-up does not stop the API: the limiter counts in process until it does.
- */
-export async function createAppLoginLimiter(options: {
-  redisUrl: string | undefined;
-  prefix: string;
-  logger: Logger;
-}): Promise<LoginLimiter> {
-  if (!options.redisUrl)
-    return createLoginLimiter({ prefix: options.prefix, logger: options.logger });
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(options.redisUrl, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 1000,
-    connectTimeout: 3000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-  });
-  let lastLogged = 0;
-  redis.on('error', (error: Error) => {
-    if (Date.now() - lastLogged > 5000) {
-      lastLogged = Date.now();
-      options.logger.warn({ err: error }, 'login limiter: redis connection error');
-    }
-  });
-  await redis.connect().catch((error: unknown) => {
-    options.logger.warn({ err: error }, 'login limiter: Redis not reachable; counting in process');
-  });
-  return createLoginLimiter({ redis, prefix: options.prefix, logger: options.logger });
 }

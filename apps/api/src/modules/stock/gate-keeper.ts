@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { StockUnavailableError } from '../../lib/errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { StockGate } from './gate/types.ts';
+import type { ShardChange, StockGate } from './gate/types.ts';
 
-export type RebuildReason = 'startup' | 'data_lost' | 'reconnect' | 'on_demand';
+export type RebuildReason = 'startup' | 'data_lost' | 'reconnect' | 'failover' | 'on_demand';
 
 /**
  * Keeps the gate trustworthy. At start-up, and whenever Redis comes back from a restart, a
@@ -20,8 +20,10 @@ export class GateKeeper {
       readonly stock: StockGate;
       readonly logger: Logger;
       readonly metrics: Metrics;
-      /** Sync every product's gate from the database. */
-      readonly syncAll: () => Promise<{ synced: number; drift: number }>;
+      /** Sync every product's gate from the database (or only those matching). */
+      readonly syncAll: (
+        only?: (productId: number) => boolean,
+      ) => Promise<{ synced: number; drift: number }>;
       /** Sync one product's gate; false when the product does not exist. */
       readonly syncOne: (productId: number) => Promise<boolean>;
       /** Reload what else the gate lost (the idempotency answers). */
@@ -36,6 +38,8 @@ export class GateKeeper {
   async start(): Promise<void> {
     await this.rebuild('startup');
     if (this.options.stock.kind !== 'redis') return;
+    // Who serves each shard now: a change from here on means its data may be stale.
+    await this.options.stock.changedShards().catch(() => undefined);
     this.timer = setInterval(() => void this.check(), this.options.checkIntervalMs);
     this.timer.unref();
   }
@@ -73,11 +77,20 @@ export class GateKeeper {
     return this.options.syncOne(productId);
   }
 
-  rebuild(reason: RebuildReason): Promise<void> {
+  /** Check the gate now (a node joined or left the cluster, say) rather than at the next tick. */
+  checkSoon(): void {
+    setImmediate(() => void this.check());
+  }
+
+  /**
+   * Rebuild the gate from the database: every product, or (after a shard's failover) the
+   * products on that shard. Idempotency answers are reloaded whole either way.
+   */
+  rebuild(reason: RebuildReason, only?: Exclude<ShardChange, 'all'>): Promise<void> {
     const { stock, logger, metrics } = this.options;
     this.rebuilding ??= (async () => {
       const started = performance.now();
-      const { synced, drift } = await this.options.syncAll();
+      const { synced, drift } = await this.options.syncAll(only);
       await this.options.reload();
       await stock.markIntact();
       metrics.gateRebuilds.inc({ reason });
@@ -92,8 +105,17 @@ export class GateKeeper {
   }
 
   private async check(): Promise<void> {
+    const { stock } = this.options;
     try {
-      if (!(await this.options.stock.isIntact())) await this.rebuild('data_lost');
+      if (!(await stock.isIntact())) {
+        await this.rebuild('data_lost');
+        return;
+      }
+      // A failover, a restart, an old snapshot: asynchronous replication may have lost the
+      // last writes of those shards. Rebuilt before another order is admitted (orders wait).
+      const changed = await stock.changedShards();
+      if (changed === 'all') await this.rebuild('failover');
+      else if (changed) await this.rebuild('failover', changed);
     } catch (error) {
       this.options.logger.debug({ err: error }, 'gate check failed');
     }

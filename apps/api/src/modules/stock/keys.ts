@@ -24,7 +24,7 @@ export function stockKeys(prefix: string): StockKeys {
     synced: (productId) => `${prefix}{p:${productId}}:synced`,
     rateLimit: (userId) => `${prefix}{u:${userId}}:rl`,
     idempotency: (userId, key) => `${prefix}{u:${userId}}:idem:${key}`,
-    epoch: () => `${prefix}gate:epoch`,
+    epoch: () => `${prefix}{gate}:epoch`,
     lease: (name) => `${prefix}lease:${name}`,
   };
 }

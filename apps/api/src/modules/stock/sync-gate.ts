@@ -74,10 +74,15 @@ export async function syncGate({
 /** Sync every active product (or the given ones). Returns how many were synced and the drift. */
 export async function syncGates({
   ctx,
-  input: { trigger, productIds },
+  input: { trigger, productIds, where = () => true },
 }: {
   ctx: AppContext;
-  input: { trigger: SyncTrigger; productIds?: readonly number[] };
+  input: {
+    trigger: SyncTrigger;
+    productIds?: readonly number[];
+    /** Only the products matching (those of one shard, after its failover). */
+    where?: (productId: number) => boolean;
+  };
 }): Promise<{ synced: number; drift: number }> {
   if (!ctx.stock.tracksStock) return { synced: 0, drift: 0 };
   const ids =
@@ -89,7 +94,7 @@ export async function syncGates({
     ).rows.map((row) => row.id);
   let synced = 0;
   let drift = 0;
-  for (const productId of ids) {
+  for (const productId of ids.filter(where)) {
     const result = await syncGate({ ctx, input: { productId, trigger } });
     if (!result) continue;
     synced += 1;

@@ -64,6 +64,10 @@ export class DatabaseStock implements StockGate {
 
   async markIntact(): Promise<void> {}
 
+  async changedShards(): Promise<undefined> {
+    return undefined;
+  }
+
   async ping(): Promise<boolean> {
     return true;
   }

@@ -317,6 +317,10 @@ export class MemoryGate implements Admission, StockGate {
 
   async markIntact(): Promise<void> {}
 
+  async changedShards(): Promise<undefined> {
+    return undefined;
+  }
+
   async ping(): Promise<boolean> {
     return true;
   }

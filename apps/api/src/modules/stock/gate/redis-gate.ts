@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LUA_DIR } from '../../../paths.ts';
-import { Redis } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from '../../../db/redis.ts';
 import { StockUnavailableError, withoutStack } from '../../../lib/errors.ts';
-import type { Outage } from '../../../lib/outage.ts';
 import type { StockKeys } from '../keys.ts';
 import {
   attemptInTurn,
@@ -18,6 +19,7 @@ import {
   type HoldRecord,
   type RememberInput,
   type ReserveResult,
+  type ShardChange,
   type StockGate,
   type StoredAnswer,
   type SyncInput,
@@ -30,25 +32,25 @@ const LIBRARY = { admit: lua('lib/admit'), reserve: lua('lib/reserve'), uncap: l
 
 type Arg = string | number;
 
-/** The gate scripts, registered once with `defineCommand` (EVALSHA, reloaded on NOSCRIPT). */
-interface GateCommands {
-  stampedeReserve(numKeys: number, ...args: Arg[]): Promise<RawReserve>;
-  stampedeRelease(numKeys: number, ...args: Arg[]): Promise<number>;
-  stampedeGiveBack(numKeys: number, ...args: Arg[]): Promise<number>;
-  stampedeCredit(numKeys: number, ...args: Arg[]): Promise<number>;
-  stampedeSync(numKeys: number, ...args: Arg[]): Promise<[number, number, number, number]>;
-  stampedeAdmit(numKeys: number, ...args: Arg[]): Promise<[string, (string | number)?]>;
-  stampedeAttempt(numKeys: number, ...args: Arg[]): Promise<RawAttempt>;
-  stampedeForget(numKeys: number, ...args: Arg[]): Promise<number>;
-  stampedeAbandon(numKeys: number, ...args: Arg[]): Promise<number>;
-  stampedeInspect(numKeys: number, ...args: Arg[]): Promise<[number, number, number]>;
+/** What each gate script answers. */
+interface ScriptResults {
+  stampedeReserve: RawReserve;
+  stampedeRelease: number;
+  stampedeGiveBack: number;
+  stampedeCredit: number;
+  stampedeSync: [number, number, number, number];
+  stampedeAdmit: RawAdmit;
+  stampedeAttempt: RawAttempt;
+  stampedeForget: number;
+  stampedeAbandon: number;
+  stampedeInspect: [number, number, number];
 }
 
 type RawReserve = [number, string?, number?, number?, number?];
 type RawAdmit = [string, (string | number)?];
 type RawAttempt = RawReserve | RawAdmit;
 
-const SCRIPTS: Record<keyof GateCommands, string> = {
+const SCRIPTS: Record<keyof ScriptResults, string> = {
   stampedeReserve: LIBRARY.reserve + lua('reserve'),
   stampedeRelease: lua('release'),
   stampedeGiveBack: LIBRARY.uncap + lua('give-back'),
@@ -61,67 +63,88 @@ const SCRIPTS: Record<keyof GateCommands, string> = {
   stampedeInspect: lua('inspect'),
 };
 
-export type GateRedis = Redis & GateCommands;
-
-export function createGateRedis(url: string, outage?: Outage): GateRedis {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    // Commands issued in the same tick travel in one write: thousands of buyers, few syscalls.
-    enableAutoPipelining: true,
-    // While Redis is away, fail at once (orders answer 503) instead of queueing buyers.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 2000,
-    connectTimeout: 3000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-  });
-  for (const [command, script] of Object.entries(SCRIPTS)) {
-    redis.defineCommand(command, { lua: script });
-  }
-  // A dead Redis emits on every reconnect attempt: the outage logs its start and its end.
-  redis.on('error', (error: Error) => outage?.failed(error));
-  redis.on('ready', () => outage?.recovered());
-  return redis as GateRedis;
-}
-
-/** Wait for the first connection, or fail start-up with a clear message. */
-export async function connectGateRedis(redis: GateRedis, timeoutMs = 10_000): Promise<void> {
-  const timer = new Promise<never>((_, reject) =>
-    setTimeout(
-      () => reject(new Error(`Redis at REDIS_URL did not answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    ).unref(),
-  );
-  await Promise.race([redis.connect(), timer]);
-}
-
 /**
- * Admission and stock on one Redis node, over one connection: an order's whole gate step
- * (admission and the reservation of every line) is one script, one round trip.
+ * Admission and stock in Redis. Every script touches one hash slot: a user's keys share
+ * `{u:<id>}`, a product's keys `{p:<id>}` (keys.ts). On one node an order's whole gate step
+ * (admission and the reservation of every line) is one script, one round trip. On a cluster the
+ * user's and the product's keys live on different slots: admission and reservation are two
+ * steps (`attemptInTurn`), and the lines of an order on several slots are reserved slot by slot,
+ * what was taken given back if a later slot refuses (all or nothing still).
  */
 export class RedisGate implements Admission, StockGate {
   readonly kind = 'redis' as const;
   readonly tracksStock = true;
+  /** A Redis Cluster: one script per slot. */
+  readonly clustered: boolean;
 
+  /** The connection (its events: a cluster's nodes joining and leaving). */
+  get client(): RedisClient {
+    return this.redis;
+  }
+  /** Who serves each slot, as last seen (see `changedShards`). */
+  private shards: SlotOwners | undefined;
   constructor(
-    private readonly redis: GateRedis,
+    private readonly redis: RedisClient,
     private readonly keys: StockKeys,
-  ) {}
+  ) {
+    this.clustered = redis instanceof Cluster;
+    // Defined up front: a pipeline already open copies the commands defined when it opened.
+    for (const [script, keyCounts] of Object.entries(KEY_COUNTS)) {
+      for (const count of keyCounts) {
+        redis.defineCommand(`${script}${count}`, {
+          lua: SCRIPTS[script as keyof ScriptResults],
+          numberOfKeys: count,
+        });
+      }
+    }
+  }
+
+  /**
+   * Run a gate script (EVALSHA; the body is sent once per connection, and again on NOSCRIPT).
+   * Each script is defined once per number of keys, with that number fixed: the first argument
+   * is then a key, which is how commands issued together are pipelined to the node that serves
+   * them on a cluster.
+   */
+  private run<K extends keyof ScriptResults>(
+    script: K,
+    keys: readonly string[],
+    args: readonly Arg[],
+  ): Promise<ScriptResults[K]> {
+    const command = `${script}${keys.length}`;
+    const commands = this.redis as unknown as Record<
+      string,
+      (...a: Arg[]) => Promise<ScriptResults[K]>
+    >;
+    return commands[command]!(...keys, ...args);
+  }
 
   async reserve(input: {
     reservationId: string;
     userId: number;
     lines: readonly GateLine[];
   }): Promise<ReserveResult> {
-    const keys = this.lineKeys(input.lines);
-    const args = [input.reservationId, input.userId, ...lineArgs(input.lines)];
-    return toReserveResult(
-      await this.call(() => this.redis.stampedeReserve(keys.length, ...keys, ...args)),
-    );
+    const groups = this.bySlot(input.lines, (line) => line.productId);
+    const taken: number[] = [];
+    for (const lines of groups) {
+      const keys = this.lineKeys(lines);
+      const args = [input.reservationId, input.userId, ...lineArgs(lines)];
+      const result = toReserveResult(
+        await this.call(() => this.run('stampedeReserve', keys, args)),
+      );
+      if (!result.ok) {
+        // A later slot refused: what the earlier ones took goes back (all or nothing).
+        if (taken.length > 0) {
+          await this.giveBack({ reservationId: input.reservationId, productIds: taken });
+        }
+        return result;
+      }
+      taken.push(...lines.map((line) => line.productId));
+    }
+    return { ok: true };
   }
 
   async attempt(input: AttemptInput, stock: StockGate): Promise<AttemptResult> {
-    if (stock !== this) return attemptInTurn(this, stock, input);
+    if (stock !== this || this.clustered) return attemptInTurn(this, stock, input);
     const { keys, args } = this.admission(input);
     keys.push(...this.lineKeys(input.lines));
     args.push(
@@ -131,7 +154,7 @@ export class RedisGate implements Admission, StockGate {
       input.idempotency ? 1 : 0,
       ...lineArgs(input.lines),
     );
-    const raw = await this.call(() => this.redis.stampedeAttempt(keys.length, ...keys, ...args));
+    const raw = await this.call(() => this.run('stampedeAttempt', keys, args));
     if (typeof raw[0] === 'string') {
       const admitted = toAdmitResult(raw as RawAdmit);
       if (admitted.kind === 'admitted') throw new Error('unexpected attempt answer');
@@ -172,32 +195,42 @@ export class RedisGate implements Admission, StockGate {
   async release(input: { productId: number; reservationIds: readonly string[] }): Promise<void> {
     if (input.reservationIds.length === 0) return;
     await this.call(() =>
-      this.redis.stampedeRelease(1, this.keys.holds(input.productId), ...input.reservationIds),
+      this.run('stampedeRelease', [this.keys.holds(input.productId)], input.reservationIds),
     );
   }
 
-  giveBack(input: { reservationId: string; productIds: readonly number[] }): Promise<number> {
-    const keys = input.productIds.flatMap((id) => [
-      this.keys.stock(id),
-      this.keys.holds(id),
-      this.keys.cap(id),
-    ]);
-    return this.call(() => this.redis.stampedeGiveBack(keys.length, ...keys, input.reservationId));
+  async giveBack(input: { reservationId: string; productIds: readonly number[] }): Promise<number> {
+    let credited = 0;
+    for (const productIds of this.bySlot(input.productIds, (id) => id)) {
+      const keys = productIds.flatMap((id) => [
+        this.keys.stock(id),
+        this.keys.holds(id),
+        this.keys.cap(id),
+      ]);
+      credited += await this.call(() => this.run('stampedeGiveBack', keys, [input.reservationId]));
+    }
+    return credited;
   }
 
-  abandon(input: { reservationId: string; productIds: readonly number[] }): Promise<number> {
-    const keys = input.productIds.map((id) => this.keys.holds(id));
-    return this.call(() => this.redis.stampedeAbandon(keys.length, ...keys, input.reservationId));
+  async abandon(input: { reservationId: string; productIds: readonly number[] }): Promise<number> {
+    let marked = 0;
+    for (const productIds of this.bySlot(input.productIds, (id) => id)) {
+      const keys = productIds.map((id) => this.keys.holds(id));
+      marked += await this.call(() => this.run('stampedeAbandon', keys, [input.reservationId]));
+    }
+    return marked;
   }
 
   async credit(input: GateCredit): Promise<void> {
-    const keys = input.lines.flatMap((line) => [
-      this.keys.stock(line.productId),
-      this.keys.cap(line.productId),
-      this.keys.synced(line.productId),
-    ]);
-    const args = input.lines.flatMap((line) => [line.quantity, line.version]);
-    await this.call(() => this.redis.stampedeCredit(keys.length, ...keys, input.userId, ...args));
+    for (const lines of this.bySlot(input.lines, (line) => line.productId)) {
+      const keys = lines.flatMap((line) => [
+        this.keys.stock(line.productId),
+        this.keys.cap(line.productId),
+        this.keys.synced(line.productId),
+      ]);
+      const args = lines.flatMap((line) => [line.quantity, line.version]);
+      await this.call(() => this.run('stampedeCredit', keys, [input.userId, ...args]));
+    }
   }
 
   async holds(productId: number): Promise<HoldRecord[]> {
@@ -227,21 +260,23 @@ export class RedisGate implements Admission, StockGate {
     if (input.caps.mode === 'rebuild') {
       for (const [userId, units] of input.caps.liveUnitsByUser) args.push(userId, units);
     }
-    const [previous, current, stale, late] = await this.call(() =>
-      this.redis.stampedeSync(keys.length, ...keys, ...args),
+    const [previous, current, stale, committed] = await this.call(() =>
+      this.run('stampedeSync', keys, args),
     );
     return {
       previous: previous < 0 ? null : previous,
       current,
       staleHoldsDropped: stale,
-      committedHoldsDropped: late,
+      committedHoldsDropped: committed,
     };
   }
 
   async available(productIds: readonly number[]): Promise<(number | null)[]> {
     if (productIds.length === 0) return [];
+    const keys = productIds.map((id) => this.keys.stock(id));
+    // One MGET on one node; on a cluster one GET per product (they travel together per node).
     const values = await this.call(() =>
-      this.redis.mget(productIds.map((id) => this.keys.stock(id))),
+      this.clustered ? Promise.all(keys.map((key) => this.redis.get(key))) : this.redis.mget(keys),
     );
     return values.map((value) => (value === null ? null : Number(value)));
   }
@@ -254,11 +289,10 @@ export class RedisGate implements Admission, StockGate {
     const raw = await this.call(() =>
       Promise.all(
         input.productIds.map((id) =>
-          this.redis.stampedeInspect(
-            2,
-            this.keys.stock(id),
-            this.keys.holds(id),
-            input.maxHoldAgeMs,
+          this.run(
+            'stampedeInspect',
+            [this.keys.stock(id), this.keys.holds(id)],
+            [input.maxHoldAgeMs],
           ),
         ),
       ),
@@ -279,9 +313,7 @@ export class RedisGate implements Admission, StockGate {
 
   async admit(input: AdmitInput): Promise<AdmitResult> {
     const { keys, args } = this.admitArgs(input);
-    return toAdmitResult(
-      await this.call(() => this.redis.stampedeAdmit(keys.length, ...keys, ...args)),
-    );
+    return toAdmitResult(await this.call(() => this.run('stampedeAdmit', keys, args)));
   }
 
   async remember(input: RememberInput): Promise<void> {
@@ -290,21 +322,24 @@ export class RedisGate implements Admission, StockGate {
 
   async rememberMany(inputs: readonly RememberInput[]): Promise<void> {
     if (inputs.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const input of inputs) {
-      pipeline.set(
-        this.keys.idempotency(input.userId, input.key),
-        `A:${input.fingerprint}${JSON.stringify(input.answer)}`,
-        'PX',
-        Math.max(1, Math.round(input.ttlMs)),
-      );
-    }
-    await this.call(() => pipeline.exec());
+    // Commands issued together travel together (auto-pipelining), per node on a cluster.
+    await this.call(() =>
+      Promise.all(
+        inputs.map((input) =>
+          this.redis.set(
+            this.keys.idempotency(input.userId, input.key),
+            `A:${input.fingerprint}${JSON.stringify(input.answer)}`,
+            'PX',
+            Math.max(1, Math.round(input.ttlMs)),
+          ),
+        ),
+      ),
+    );
   }
 
   async forget(input: { userId: number; key: string; reservationId?: string }): Promise<void> {
     const key = this.keys.idempotency(input.userId, input.key);
-    await this.call(() => this.redis.stampedeForget(1, key, input.reservationId ?? ''));
+    await this.call(() => this.run('stampedeForget', [key], [input.reservationId ?? '']));
   }
 
   async isIntact(): Promise<boolean> {
@@ -313,6 +348,77 @@ export class RedisGate implements Admission, StockGate {
 
   async markIntact(): Promise<void> {
     await this.call(() => this.redis.set(this.keys.epoch(), new Date().toISOString()));
+  }
+
+  /**
+   * Whether a shard may have lost writes since last asked: its master restarted (a new run id:
+   * a crash, a restart from an old snapshot) or another node serves its slots (a failover; a
+   * slot moved). Replication is asynchronous: a promoted replica can lack the last decrements,
+   * holds, caps and kept answers, so the products on those slots are rebuilt from PostgreSQL.
+   */
+  async changedShards(): Promise<ShardChange | undefined> {
+    let now: SlotOwners;
+    try {
+      now = await this.slotOwners();
+    } catch {
+      return undefined;
+    }
+    const before = this.shards;
+    this.shards = now;
+    if (!before) return undefined;
+    if (!this.clustered) return before.owner(0) === now.owner(0) ? undefined : 'all';
+    const changed = new Set<number>();
+    for (let slot = 0; slot < SLOTS; slot += 1) {
+      if (before.owner(slot) !== now.owner(slot)) changed.add(slot);
+    }
+    if (changed.size === 0) return undefined;
+    if (changed.size === SLOTS) return 'all';
+    return (productId) => changed.has(calculateSlot(this.keys.stock(productId)));
+  }
+
+  /** Each slot's master and its run id (one entry for one node). */
+  private async slotOwners(): Promise<SlotOwners> {
+    const runIdOf = async (node: { info(section: string): Promise<string> }) =>
+      /run_id:(\w+)/.exec(await node.info('server'))?.[1] ?? '?';
+    const cluster = this.redis;
+    if (!(cluster instanceof Cluster)) {
+      const id = await this.call(() => runIdOf(cluster));
+      return { owner: () => id };
+    }
+    const masters = cluster.nodes('master');
+    const runIds = new Map(
+      await Promise.all(
+        masters.map(
+          async (node) =>
+            [`${node.options.host}:${node.options.port}`, await runIdOf(node)] as const,
+        ),
+      ),
+    );
+    const ranges = await cluster.cluster('SLOTS');
+    const owners: string[] = new Array<string>(SLOTS).fill('');
+    for (const [start, end, master] of ranges) {
+      if (!master) continue;
+      const [host, port, id] = master;
+      const owner = `${id}/${runIds.get(`${host}:${port}`) ?? '?'}`;
+      for (let slot = start; slot <= end; slot += 1) owners[slot] = owner;
+    }
+    return { owner: (slot) => owners[slot]! };
+  }
+
+  /**
+   * Items grouped by their product's slot, in the order the items come (one group on one
+   * node): each group is one script.
+   */
+  private bySlot<T>(items: readonly T[], productIdOf: (item: T) => number): T[][] {
+    if (!this.clustered) return items.length === 0 ? [] : [[...items]];
+    const groups = new Map<number, T[]>();
+    for (const item of items) {
+      const slot = calculateSlot(this.keys.stock(productIdOf(item)));
+      const group = groups.get(slot);
+      if (group) group.push(item);
+      else groups.set(slot, [item]);
+    }
+    return [...groups.values()];
   }
 
   async ping(): Promise<boolean> {
@@ -342,6 +448,32 @@ export class RedisGate implements Admission, StockGate {
       throw error;
     }
   }
+}
+
+const SLOTS = 16384;
+
+/** An order has at most 20 lines (the contract's PlaceOrder). */
+const MAX_LINES = 20;
+const upTo = (n: number, perLine: number, extra = 0) =>
+  Array.from({ length: n }, (_, i) => (i + 1) * perLine + extra);
+
+/** The numbers of keys each script is called with: one command is defined for each. */
+const KEY_COUNTS: Record<keyof ScriptResults, readonly number[]> = {
+  stampedeReserve: upTo(MAX_LINES, 3),
+  // The rate-limit key, the idempotency key when there is one, three keys per line.
+  stampedeAttempt: [...upTo(MAX_LINES, 3, 1), ...upTo(MAX_LINES, 3, 2)],
+  stampedeRelease: [1],
+  stampedeGiveBack: upTo(MAX_LINES, 3),
+  stampedeAbandon: upTo(MAX_LINES, 1),
+  stampedeCredit: upTo(MAX_LINES, 3),
+  stampedeSync: [4],
+  stampedeAdmit: [1, 2],
+  stampedeForget: [1],
+  stampedeInspect: [2],
+};
+
+interface SlotOwners {
+  owner(slot: number): string;
 }
 
 function lineArgs(lines: readonly GateLine[]): Arg[] {

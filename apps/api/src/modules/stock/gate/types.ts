@@ -162,6 +162,9 @@ export interface Admission {
   forget(input: { userId: number; key: string; reservationId?: string }): Promise<void>;
 }
 
+/** Shards that may have lost writes: all of them, or the products matching. */
+export type ShardChange = 'all' | ((productId: number) => boolean);
+
 /** The units on sale, product by product. */
 export interface StockGate {
   readonly kind: 'redis' | 'memory' | 'database';
@@ -203,6 +206,11 @@ export interface StockGate {
   lease(name: string, ttlMs: number): Promise<boolean>;
   /** Whether the gate's data is intact (false after a Redis restart or flush). */
   isIntact(): Promise<boolean>;
+  /**
+   * Shards whose data may be stale since the last call (a failover, a restart, an old
+   * snapshot loaded), or undefined. The first call only looks.
+   */
+  changedShards(): Promise<ShardChange | undefined>;
   markIntact(): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
