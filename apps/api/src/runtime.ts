@@ -93,6 +93,7 @@ export async function startRuntime(
     const metrics = createMetrics({
       enabled: config.metrics,
       collectLiveSaleUnits: () => liveSaleUnits(ctx),
+      collectWriterBacklog: () => writer.backlog,
     });
     const idempotencyLog = new IdempotencyLog({
       pool: database.pool,

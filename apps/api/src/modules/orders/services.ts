@@ -16,7 +16,7 @@ import {
   ValidationError,
   withoutStack,
 } from '../../lib/errors.ts';
-import type { OrderOutcome } from '../../observability/metrics.ts';
+import { observeGateCall, type OrderOutcome } from '../../observability/metrics.ts';
 import type { CatalogProduct } from '../products/catalog.ts';
 import type { AdmitResult, AttemptResult, GateLine, StoredAnswer } from '../stock/gate/types.ts';
 import { DuplicateOrderError } from '../stock/order-writer.ts';
@@ -75,6 +75,7 @@ export async function placeOrder({
   }
 
   // With the gate, admission and the reservation of every line are one round trip.
+  const gateStarted = performance.now();
   const step = await gateCall<AdmitResult | AttemptResult>(() =>
     lines && ctx.stockGateEnabled
       ? ctx.gate.attempt({
@@ -86,10 +87,12 @@ export async function placeOrder({
           answerTtlMs: IDEMPOTENCY_TTL_SECONDS * 1000,
         })
       : ctx.gate.admit({ userId, rateLimitMs, ...idempotency }),
-  ).catch((error: unknown) => {
-    countOutcome(ctx, error);
-    throw error;
-  });
+  )
+    .finally(() => observeGateCall(ctx.metrics, lines && ctx.stockGateEnabled, gateStarted))
+    .catch((error: unknown) => {
+      countOutcome(ctx, error);
+      throw error;
+    });
   switch (step.kind) {
     case 'replay':
       return replay(ctx, userId, step.answer);

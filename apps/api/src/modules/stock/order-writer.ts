@@ -13,7 +13,7 @@ import {
   retryCauseOf,
   sleep,
 } from '../../lib/pg-errors.ts';
-import type { Metrics } from '../../observability/metrics.ts';
+import type { Metrics, WriterBacklog } from '../../observability/metrics.ts';
 import type { OrderItemRecord, OrderRecord } from '../orders/types.ts';
 import type { StockGate } from './gate/types.ts';
 
@@ -61,6 +61,8 @@ class Refused extends Error {
 
 interface Pending {
   readonly draft: OrderDraft;
+  /** `performance.now()` when it was queued, for the backlog's oldest age. */
+  readonly queuedAt: number;
   resolve(order: OrderRecord): void;
   reject(error: unknown): void;
 }
@@ -92,9 +94,18 @@ export class OrderWriter {
 
   write(draft: OrderDraft): Promise<OrderRecord> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ draft, resolve, reject });
+      this.queue.push({ draft, queuedAt: performance.now(), resolve, reject });
       this.pump();
     });
+  }
+
+  /** What waits for the database now (read by /metrics). The queue keeps arrival order. */
+  get backlog(): WriterBacklog {
+    return {
+      queued: this.queue.length,
+      transactions: this.inFlight,
+      oldestQueuedAt: this.queue[0]?.queuedAt,
+    };
   }
 
   /** Resolves once every queued order has its answer. */
