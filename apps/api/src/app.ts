@@ -82,7 +82,9 @@ export async function buildApp({
       done();
     });
   }
-  if (ctx.config.metrics) registerHttpMetrics(app, ctx.metrics);
+  if (ctx.config.metrics || ctx.config.requestLog) {
+    registerHttpMetrics(app, ctx.metrics, { logAbandoned: ctx.config.requestLog });
+  }
   registerErrorRateWatcher(app, ctx);
 
   await registerOpenApi(app);
