@@ -14,6 +14,7 @@ import { createAppLoginLimiter, type LoginLimiter } from './modules/auth/login-l
 import { authPlugin } from './modules/auth/plugin.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { adminRoutes } from './modules/admin/routes.ts';
+import { liveRoutes } from './modules/live/routes.ts';
 import { opsRoutes } from './modules/ops/routes.ts';
 import { orderRoutes } from './modules/orders/routes.ts';
 import { productRoutes } from './modules/products/routes.ts';
@@ -103,6 +104,7 @@ export async function buildApp({
   await app.register(productRoutes, { ctx, prefix: '/api/products' });
   await app.register(orderRoutes, { ctx, prefix: '/api/orders' });
   await app.register(adminRoutes, { ctx, prefix: '/api/admin' });
+  await app.register(liveRoutes, { ctx, prefix: '/api/admin/live' });
 
   const pageFallback = await registerWeb(app, ctx.config.webDistDir ?? DEFAULT_WEB_DIST);
   app.setNotFoundHandler(

@@ -8,6 +8,7 @@ import type { ProductCache } from './modules/products/catalog.ts';
 import type { GateKeeper } from './modules/stock/gate-keeper.ts';
 import type { StockGate } from './modules/stock/gate/types.ts';
 import type { OrderWriter } from './modules/stock/order-writer.ts';
+import type { LiveTrafficPublisher } from './observability/live-traffic.ts';
 import type { Metrics } from './observability/metrics.ts';
 
 /**
@@ -25,6 +26,8 @@ export interface AppContext {
   readonly stockGateEnabled: boolean;
   readonly gateKeeper: GateKeeper;
   readonly metrics: Metrics;
+  /** This process's order traffic, written once a second for the live sale view. */
+  readonly liveTraffic: LiveTrafficPublisher;
   readonly tokens: TokenService;
   readonly catalog: ProductCache;
   readonly writer: OrderWriter;

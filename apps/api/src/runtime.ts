@@ -23,6 +23,7 @@ import type { StockGate } from './modules/stock/gate/types.ts';
 import { stockKeys } from './modules/stock/keys.ts';
 import { OrderWriter } from './modules/stock/order-writer.ts';
 import { bulkSyncStockToRedis } from './modules/stock/services.ts';
+import { LiveTrafficPublisher } from './observability/live-traffic.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { liveSaleUnits } from './modules/products/live-sales.ts';
 
@@ -95,6 +96,8 @@ export async function startRuntime(
       collectLiveSaleUnits: () => liveSaleUnits(ctx),
       collectWriterBacklog: () => writer.backlog,
     });
+    const liveTraffic = new LiveTrafficPublisher({ db: database.db, metrics, logger });
+    await liveTraffic.start();
     const idempotencyLog = new IdempotencyLog({
       pool: database.pool,
       db: database.db,
@@ -133,6 +136,7 @@ export async function startRuntime(
       stockGateEnabled,
       gateKeeper,
       metrics,
+      liveTraffic,
       tokens: createTokenService({
         secret: config.jwtSecret ?? (await generatedSecret(config, logger)),
         ttlSeconds: config.jwtTtlSeconds,
@@ -163,7 +167,16 @@ export async function startRuntime(
         every('expire-orders', config.expirySweepIntervalMs, () => expireAllDue(ctx), logger),
         every('sync-stock', config.stockSyncIntervalMs, () => timedSync(ctx), logger),
         every('purge-idempotency', 3600_000, () => idempotencyLog.purgeExpired(), logger),
+        every('publish-live-traffic', 1000, () => liveTraffic.publish(), logger),
+        every(
+          'purge-live-traffic',
+          3600_000,
+          () => liveTraffic.purge(config.liveTrafficRetentionDays),
+          logger,
+        ),
       ];
+      // After the jobs stop, the last second of traffic goes out before the database closes.
+      closers.push(() => liveTraffic.publish());
       closers.push(() => Promise.all(jobs.map((job) => job.stop())));
     }
     return { ctx, close };

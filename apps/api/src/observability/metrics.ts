@@ -101,7 +101,9 @@ export interface WriterBacklog {
   readonly oldestQueuedAt: number | undefined;
 }
 
-const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
+export const LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10,
+];
 
 export function createMetrics(options: {
   enabled: boolean;
