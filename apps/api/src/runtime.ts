@@ -167,7 +167,7 @@ export async function startRuntime(
         every('expire-orders', config.expirySweepIntervalMs, () => expireAllDue(ctx), logger),
         every('sync-stock', config.stockSyncIntervalMs, () => timedSync(ctx), logger),
         every('purge-idempotency', 3600_000, () => idempotencyLog.purgeExpired(), logger),
-        every('publish-live-traffic', 1000, () => liveTraffic.publish(), logger),
+        liveTraffic.startPublishing(),
         every(
           'purge-live-traffic',
           3600_000,

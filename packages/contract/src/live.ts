@@ -74,6 +74,7 @@ export const SaleReport = z
     /** The sale's end, or the moment of the report for a sale without one that still runs. */
     ends_at: Timestamp,
     running: z.boolean(),
+    /** Units on sale when the first order came (stock loaded after the opening counts). */
     stock_at_start: z.int(),
     units_sold: z.int(),
     orders: z.int(),

@@ -120,17 +120,23 @@ export class LiveTrafficPublisher {
     private readonly options: { db: Db; metrics: Metrics; logger: Logger; now?: () => number },
   ) {}
 
+  private currentSecond(): number {
+    return Math.floor((this.options.now?.() ?? Date.now()) / 1000) * 1000;
+  }
+
   /** The first reading is the baseline: what happened before the process started is not news. */
   async start(): Promise<void> {
     this.published = await readTrafficCounts(this.options.metrics);
   }
 
-  /** Write what changed since the last row; returns the counts written (undefined: none). */
-  async publish(): Promise<TrafficCounts | undefined> {
+  /**
+   * Write what changed since the last row, as the row of `second` (ms, default: the current
+   * one); returns the counts written (undefined: none).
+   */
+  async publish(second = this.currentSecond()): Promise<TrafficCounts | undefined> {
     const current = await readTrafficCounts(this.options.metrics);
     const delta = subtractCounts(current, this.published ?? EMPTY_COUNTS);
     if (isEmptyCounts(delta)) return undefined;
-    const second = Math.floor((this.options.now?.() ?? Date.now()) / 1000) * 1000;
     // Twice in one second (a slow run, a shutdown): the change goes with the next second.
     if (second <= this.lastSecond) return undefined;
     try {
@@ -151,6 +157,38 @@ export class LiveTrafficPublisher {
       this.failing = true;
       return undefined;
     }
+  }
+
+  /**
+   * Publish each second just after it ends (a quarter second past the boundary), the row
+   * carrying that second: the counts of a second land in its own row, not one early or late,
+   * however the timer drifts. A late run (a busy event loop) skips to the next boundary and the
+   * change goes with it.
+   */
+  startPublishing(): { stop(): Promise<void> } {
+    let timer: NodeJS.Timeout | undefined;
+    let running: Promise<unknown> | undefined;
+    let stopped = false;
+    const schedule = () => {
+      if (stopped) return;
+      const now = Date.now();
+      timer = setTimeout(run, 1000 - (now % 1000) + 250);
+      timer.unref();
+    };
+    const run = () => {
+      const second = Math.floor(Date.now() / 1000) * 1000 - 1000;
+      running = this.publish(second)
+        .catch((error: unknown) => this.options.logger.error({ err: error }, 'live traffic failed'))
+        .finally(schedule);
+    };
+    schedule();
+    return {
+      async stop() {
+        stopped = true;
+        clearTimeout(timer);
+        await running;
+      },
+    };
   }
 
   /** Rows older than the retention go. */

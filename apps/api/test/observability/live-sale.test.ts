@@ -254,5 +254,16 @@ describe('the live sale view without Redis (one process, in-process gate)', () =
       sold: 1,
       left: 0,
     });
+    // The product was created while its sale was already open: its stock is the sale's start.
+    const report = SaleReport.parse(
+      (
+        await app.inject({
+          url: `/api/admin/live/sales/${product.id}/report`,
+          headers: bearer(admin!),
+        })
+      ).json(),
+    );
+    expect(report).toMatchObject({ stock_at_start: 1, units_sold: 1, orders: 1 });
+    expect(report.sold_out_at).not.toBeNull();
   });
 });

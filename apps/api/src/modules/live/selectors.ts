@@ -144,25 +144,42 @@ async function walkUnits(
   for (const sale of sales) {
     const rows = bySale.get(sale.id) ?? [];
     const now = available.get(sale.id) ?? 0;
-    const stockAtStart = now - rows.reduce((sum, row) => sum + row.delta, 0);
-    let left = stockAtStart;
+    // Stock loaded after the window opened (a product created for a sale already open) counts
+    // as the stock the sale started with: the units on sale when its first order came.
+    const opening = now - rows.reduce((sum, row) => sum + row.delta, 0);
+    let stockAtStart: number | undefined;
+    let left = opening;
     let sold = 0;
     let orders = 0;
     const returned = { cancel: 0, expiry: 0 };
-    let soldOutAt = stockAtStart === 0 ? sale.startsAt : null;
+    let soldOutAt: number | null = null;
     const points: UnitsWalk['points'] = [];
     for (const row of rows) {
       const t = Number(row.t);
       if (until !== undefined && t >= until) break;
+      if (stockAtStart === undefined && row.ordered > 0) {
+        stockAtStart = left + row.delta + row.ordered - row.cancel - row.expiry;
+      }
       left += row.delta;
       sold += row.ordered - row.cancel - row.expiry;
       orders += row.orders;
       returned.cancel += row.cancel;
       returned.expiry += row.expiry;
-      if (left === 0 && soldOutAt === null) soldOutAt = Math.max(t, sale.startsAt);
+      // Sold out: the last unit went to an order (not a product loaded with none).
+      if (left === 0 && row.ordered > 0 && soldOutAt === null) {
+        soldOutAt = Math.max(t, sale.startsAt);
+      }
       points.push({ t, sold, left });
     }
-    walks.set(sale.id, { stockAtStart, sold, left, orders, returned, soldOutAt, points });
+    walks.set(sale.id, {
+      stockAtStart: stockAtStart ?? left,
+      sold,
+      left,
+      orders,
+      returned,
+      soldOutAt,
+      points,
+    });
   }
   return walks;
 }
