@@ -512,6 +512,23 @@ const api = build({
           ],
         },
         {
+          title: 'Kept refusals waiting for the database',
+          unit: 'short',
+          description:
+            'Refusals kept as an Idempotency-Key answer that wait in memory to be written to PostgreSQL (they wait while it is away), written per second, and dropped (only past 200,000 waiting).',
+          targets: [
+            { expr: 'sum(stampede_idempotency_records_pending)', legend: 'waiting' },
+            {
+              expr: `sum(rate(stampede_idempotency_records_written_total[${RI}]))`,
+              legend: 'written/s',
+            },
+            {
+              expr: `sum(increase(stampede_idempotency_records_dropped_total[${RI}]))`,
+              legend: 'dropped',
+            },
+          ],
+        },
+        {
           title: 'Orders per commit',
           unit: 'short',
           decimals: 1,

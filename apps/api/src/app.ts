@@ -62,7 +62,7 @@ export async function buildApp({
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  registerErrorHandling(app);
+  registerErrorHandling(app, ctx.database.outage);
   registerBodyParsers(app);
 
   app.addHook('onRequest', (request, reply, done) => {

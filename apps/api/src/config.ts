@@ -67,9 +67,10 @@ const EnvSchema = z
     METRICS: bool.default(true),
     /** The stock gate in front of PostgreSQL. `off` sends every attempt to the database. */
     STOCK_GATE: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
-    STOCK_SYNC_INTERVAL_MS: int(100, 3_600_000).default(5000),
+    /** The sweep: every active product's gate checked against the database, synced where needed. */
+    STOCK_SYNC_INTERVAL_MS: int(100, 3_600_000).default(2000),
     /** A gate hold older than this belongs to a request that died; the sync drops it. */
-    STOCK_HOLD_MAX_AGE_MS: int(1000, 3_600_000).default(60_000),
+    STOCK_HOLD_MAX_AGE_MS: int(1000, 3_600_000).default(15_000),
     EXPIRY_SWEEP_INTERVAL_MS: int(50, 60_000).default(1000),
     /** How long the per-second order traffic behind the live sale view and reports is kept. */
     LIVE_TRAFFIC_RETENTION_DAYS: int(1, 3650).default(30),

@@ -32,6 +32,4 @@ export interface AppContext {
   readonly catalog: ProductCache;
   readonly writer: OrderWriter;
   readonly idempotencyLog: IdempotencyLog;
-  /** Products whose gate saw traffic since the last timed sync. */
-  readonly activeProducts: Set<number>;
 }

@@ -9,7 +9,10 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { products } from './db/schema.ts';
 import { every, type Job } from './lib/jobs.ts';
+import { StockUnavailableError } from './lib/errors.ts';
 import type { Logger } from './lib/logger.ts';
+import { Outage } from './lib/outage.ts';
+import { isDatabaseUnavailable } from './lib/pg-errors.ts';
 import { ensureAdmin } from './modules/auth/services.ts';
 import { createTokenService } from './modules/auth/tokens.ts';
 import { IdempotencyLog } from './modules/orders/idempotency-log.ts';
@@ -22,7 +25,7 @@ import { connectGateRedis, createGateRedis, RedisGate } from './modules/stock/ga
 import type { StockGate } from './modules/stock/gate/types.ts';
 import { stockKeys } from './modules/stock/keys.ts';
 import { OrderWriter } from './modules/stock/order-writer.ts';
-import { bulkSyncStockToRedis } from './modules/stock/services.ts';
+import { sweepStock } from './modules/stock/services.ts';
 import { LiveTrafficPublisher } from './observability/live-traffic.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { liveSaleUnits } from './modules/products/live-sales.ts';
@@ -75,8 +78,10 @@ export async function startRuntime(
 
     let gate: StockGate;
     let onReconnect: ((listener: () => void) => void) | undefined;
+    const redisOutage = new Outage({ dependency: 'redis', logger });
+    closers.push(async () => redisOutage.close());
     if (config.redisUrl) {
-      const redis = createGateRedis(config.redisUrl, logger);
+      const redis = createGateRedis(config.redisUrl, redisOutage);
       await connectGateRedis(redis);
       gate = new RedisGate(redis, stockKeys(config.redisKeyPrefix));
       let connectedOnce = false;
@@ -102,8 +107,11 @@ export async function startRuntime(
       pool: database.pool,
       db: database.db,
       logger,
+      metrics,
+      outage: database.outage,
       ttlSeconds: IDEMPOTENCY_TTL_SECONDS,
       flushIntervalMs: 250,
+      maxPending: 200_000,
     });
     const stockGateEnabled = config.stockGate === 'on';
     const writer = new OrderWriter({
@@ -117,6 +125,8 @@ export async function startRuntime(
       maxBatch: stockGateEnabled ? 64 : 1,
       maxConcurrentTransactions: Math.max(2, Math.floor(config.databasePoolSize / 2)),
       perProductConcurrency: 2,
+      // A hold's request either starts writing well within its hold's lifetime, or gives up.
+      deadlineMs: config.stockHoldMaxAgeMs / 3,
     });
     const gateKeeper = new GateKeeper({
       checkIntervalMs: 1000,
@@ -144,7 +154,6 @@ export async function startRuntime(
       catalog: new ProductCache(database.db),
       writer,
       idempotencyLog,
-      activeProducts: new Set(),
     };
     closers.push(() => idempotencyLog.close());
     closers.push(() => writer.drain());
@@ -163,16 +172,23 @@ export async function startRuntime(
     onReconnect?.(() => gateKeeper.onReconnect());
 
     if (options.jobs ?? true) {
+      // A job that fails because a dependency is away tells that dependency's outage (one log
+      // line per change of state); anything else is a bug, logged in full.
+      const failed = (error: unknown, job: string) => {
+        if (isDatabaseUnavailable(error)) database.outage.failed(error);
+        else if (error instanceof StockUnavailableError) redisOutage.failed(error);
+        else logger.error({ err: error, job }, 'background job failed');
+      };
       const jobs: Job[] = [
-        every('expire-orders', config.expirySweepIntervalMs, () => expireAllDue(ctx), logger),
-        every('sync-stock', config.stockSyncIntervalMs, () => timedSync(ctx), logger),
-        every('purge-idempotency', 3600_000, () => idempotencyLog.purgeExpired(), logger),
+        every('expire-orders', config.expirySweepIntervalMs, () => expireAllDue(ctx), failed),
+        every('sweep-stock', config.stockSyncIntervalMs, () => sweepStock({ ctx }), failed),
+        every('purge-idempotency', 3600_000, () => idempotencyLog.purgeExpired(), failed),
         liveTraffic.startPublishing(),
         every(
           'purge-live-traffic',
           3600_000,
           () => liveTraffic.purge(config.liveTrafficRetentionDays),
-          logger,
+          failed,
         ),
       ];
       // After the jobs stop, the last second of traffic goes out before the database closes.
@@ -189,14 +205,6 @@ export async function startRuntime(
 /** Expire everything due, in rounds, so a backlog clears within one sweep. */
 async function expireAllDue(ctx: AppContext): Promise<void> {
   while ((await expireDueOrders({ ctx })) === 500);
-}
-
-/** The timed sync covers the products that saw traffic since the last one. */
-async function timedSync(ctx: AppContext): Promise<void> {
-  if (!ctx.stockGateEnabled || ctx.activeProducts.size === 0) return;
-  const productIds = [...ctx.activeProducts];
-  ctx.activeProducts.clear();
-  await bulkSyncStockToRedis({ ctx, trigger: 'timer', productIds });
 }
 
 async function bootstrapAdmin(ctx: AppContext): Promise<void> {

@@ -1,6 +1,7 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { Outage } from '../lib/outage.ts';
 import * as schema from './schema.ts';
 
 export type Schema = typeof schema;
@@ -13,6 +14,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 export interface Database {
   readonly pool: pg.Pool;
   readonly db: Db;
+  /** Whether PostgreSQL answers, as the log tells it: one line per change, not per request. */
+  readonly outage: Outage;
   close(): Promise<void>;
 }
 
@@ -33,16 +36,30 @@ export function createDatabase(options: {
     options:
       '-c lock_timeout=2000 -c statement_timeout=15000 -c idle_in_transaction_session_timeout=30000',
   });
-  // An idle client losing its connection emits here; without a listener the process would die.
-  pool.on('error', (error: Error & { code?: string }) => {
-    // Only the error's own fields: pg attaches the whole client to it.
-    options.logger.error({ code: error.code, reason: error.message }, 'database connection lost');
+  const outage = new Outage({
+    dependency: 'database',
+    logger: options.logger,
+    probe: () => pool.query('SELECT 1'),
+  });
+  // A client whose connection drops emits 'error': an idle one through the pool's listener, a
+  // checked-out one (inside a transaction) only on itself, where an unheard 'error' would end
+  // the process. Every client gets a listener for its whole life; the query in progress fails
+  // on its own, and the pool discards the broken client when it is released.
+  const connectionLost = (error: Error) => outage.failed(error);
+  pool.on('error', connectionLost);
+  pool.on('connect', (client) => {
+    client.on('error', connectionLost);
+    outage.recovered();
   });
   const db = drizzle(pool, { schema, casing: 'snake_case' });
   let closed: Promise<void> | undefined;
   return {
     pool,
     db,
-    close: () => (closed ??= pool.end()),
+    outage,
+    close: () => {
+      outage.close();
+      return (closed ??= pool.end());
+    },
   };
 }

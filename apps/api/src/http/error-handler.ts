@@ -2,16 +2,23 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { ErrorBody } from '@stampede/contract';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
-import { AppError } from '../lib/errors.ts';
+import { AppError, DatabaseUnavailableError } from '../lib/errors.ts';
+import type { Outage } from '../lib/outage.ts';
+import { isDatabaseTimeout, isDatabaseUnavailable } from '../lib/pg-errors.ts';
 
 /**
  * The one place where errors become answers. Every answer has API.md's error body; a 5xx is
- * logged with the request id and its internals never reach the client.
+ * logged with the request id and its internals never reach the client. A dependency that does
+ * not answer is a 503 with Retry-After, told to its `Outage` (one log line per change of state)
+ * rather than logged per request.
  */
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, database?: Outage): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const answer = toAnswer(error);
-    if (answer.status >= 500) {
+    if (answer.status === 503) {
+      if (isDatabaseUnavailable(error)) database?.failed(error);
+      request.log.debug({ code: answer.body.error.code, reason: error.message }, 'request paused');
+    } else if (answer.status >= 500) {
       request.log.error(loggable(error), 'request failed');
     } else if (!(error instanceof AppError)) {
       request.log.info({ code: answer.body.error.code, reason: error.message }, 'request refused');
@@ -71,7 +78,9 @@ interface Answer {
  */
 export function sendAppError(reply: FastifyReply, error: AppError): FastifyReply {
   const answer = appErrorAnswer(error);
-  if (answer.status >= 500) reply.request.log.error({ err: error }, 'request failed');
+  if (answer.status >= 500 && answer.status !== 503) {
+    reply.request.log.error({ err: error }, 'request failed');
+  }
   return sendError(reply, answer.status, answer.body, answer.retryAfterSeconds);
 }
 
@@ -140,6 +149,9 @@ function toAnswer(error: FastifyError): Answer {
   }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     return validationFailed([{ path: 'request', message: error.message }]);
+  }
+  if (isDatabaseUnavailable(error) || isDatabaseTimeout(error)) {
+    return appErrorAnswer(new DatabaseUnavailableError(error));
   }
   return {
     status: 500,

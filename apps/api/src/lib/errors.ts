@@ -149,6 +149,22 @@ export class StockUnavailableError extends AppError {
   }
 }
 
+/**
+ * PostgreSQL cannot be reached, dropped the connection, or timed out: an outage answered 503
+ * with Retry-After on every endpoint, never a 500. Nothing the request asked for is known to be
+ * done; retrying (with the same Idempotency-Key, for orders) is safe.
+ */
+export class DatabaseUnavailableError extends AppError {
+  constructor(cause?: unknown) {
+    super(
+      'service_unavailable',
+      'The shop cannot reach its database for a moment; try again shortly.',
+      { dependency: 'database' },
+      { retryAfterSeconds: 2, cause },
+    );
+  }
+}
+
 export class InvalidOrderStateError extends AppError {
   constructor(orderId: number, status: string, action: string) {
     super('invalid_order_state', `Order ${orderId} is ${status} and cannot be ${action}.`, {

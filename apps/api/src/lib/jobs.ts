@@ -1,18 +1,16 @@
-import type { Logger } from 'pino';
-
 export interface Job {
   stop(): Promise<void>;
 }
 
 /**
- * Run `work` every `intervalMs`, never two runs at once; a failing run is logged and the next
- * one comes on schedule. `stop` waits for a running run to finish.
+ * Run `work` every `intervalMs`, never two runs at once; a failing run is handed to `failed`
+ * and the next one comes on schedule. `stop` waits for a running run to finish.
  */
 export function every(
   name: string,
   intervalMs: number,
   work: () => Promise<unknown>,
-  logger: Logger,
+  failed: (error: unknown, job: string) => void,
 ): Job {
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -20,7 +18,7 @@ export function every(
     if (running || stopped) return;
     running = work()
       .then(() => undefined)
-      .catch((error: unknown) => logger.error({ err: error, job: name }, 'background job failed'))
+      .catch((error: unknown) => failed(error, name))
       .finally(() => (running = undefined));
   }, intervalMs);
   timer.unref();

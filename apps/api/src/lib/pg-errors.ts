@@ -12,6 +12,54 @@ interface PgError {
   readonly constraint?: unknown;
 }
 
+/**
+ * SQLSTATEs saying the server cannot serve us now (class 08, connection exception; shutdowns;
+ * too many connections), as opposed to a query it refused.
+ */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/** What node and pg raise when the connection itself fails: refused, cut, timed out. */
+const UNAVAILABLE_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'is not queryable',
+  'Cannot use a pool after calling end',
+  'Connection terminated due to connection timeout',
+];
+
+/**
+ * The database could not be reached, or dropped the connection: an outage, not a refusal. Such
+ * a request is answered 503 and may be retried; nothing is known to have been written.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth += 1) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      if (code.startsWith('08') || UNAVAILABLE_STATES.has(code)) return true;
+      if (UNAVAILABLE_SOCKET_CODES.has(code)) return true;
+    }
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((m) => message.includes(m))) {
+      return true;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** The database took too long (a statement or lock timeout): worth a retry, not a bug. */
+export function isDatabaseTimeout(error: unknown): boolean {
+  const code = pgErrorOf(error)?.code;
+  return code === '57014' || code === '55P03';
+}
+
 /** The PostgreSQL error itself, also when an ORM wrapped it (Drizzle puts it in `cause`). */
 export function pgErrorOf(error: unknown): PgError | undefined {
   for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; depth += 1) {

@@ -22,11 +22,12 @@ export const ORDER_OUTCOMES = [
   'not_found',
   'stock_conflict',
   'stock_unavailable',
+  'database_unavailable',
   'idempotency_conflict',
   'invalid',
   'error',
 ] as const;
-export const DB_RETRY_CAUSES = ['deadlock', 'serialization', 'lock_timeout'] as const;
+export const DB_RETRY_CAUSES = ['deadlock', 'serialization', 'lock_timeout', 'connection'] as const;
 export const RESTORE_CAUSES = ['cancel', 'expiry'] as const;
 export const SYNC_TRIGGERS = [
   'startup',
@@ -48,6 +49,7 @@ export const GATE_OPERATIONS = [
 export const GATE_COMPENSATION_REASONS = [
   'database_failed',
   'database_refused',
+  'database_unavailable',
   'purchase_limit',
   'duplicate',
 ] as const;
@@ -87,6 +89,9 @@ export interface Metrics {
   readonly orderCommitDuration: client.Histogram;
   readonly errorRateAlerts: client.Counter<'endpoint'>;
   readonly liveSaleUnitsAvailable: client.Gauge;
+  readonly idempotencyRecordsPending: client.Gauge;
+  readonly idempotencyRecordsWritten: client.Counter;
+  readonly idempotencyRecordsDropped: client.Counter;
   /** Requests received and not answered yet, read by two gauges at each scrape. */
   readonly inFlight: InFlightRequests;
 }
@@ -221,6 +226,21 @@ export function createMetrics(options: {
       name: 'stampede_error_rate_alerts_total',
       help: 'ERROR_RATE_EXCEEDED warnings logged by the error-rate watcher.',
       labelNames: ['endpoint'],
+      registers,
+    }),
+    idempotencyRecordsPending: new client.Gauge({
+      name: 'stampede_idempotency_records_pending',
+      help: 'Kept refusals waiting to be written to PostgreSQL (they wait while it is away).',
+      registers,
+    }),
+    idempotencyRecordsWritten: new client.Counter({
+      name: 'stampede_idempotency_records_written_total',
+      help: 'Kept refusals written to PostgreSQL.',
+      registers,
+    }),
+    idempotencyRecordsDropped: new client.Counter({
+      name: 'stampede_idempotency_records_dropped_total',
+      help: 'Kept refusals dropped unwritten because too many were waiting.',
       registers,
     }),
     liveSaleUnitsAvailable: new client.Gauge({

@@ -90,51 +90,6 @@ describe.each(['redis', 'memory'] as const)(
       await expectStockInvariants(rt.ctx, [{ id: product.id, initial: 3 }]);
     });
 
-    it('when a lock times out once, the transaction is retried and the order goes through', async () => {
-      const product = await createTestProduct(rt.ctx, { stock: 2 });
-      const buyer = await createUser(rt.ctx);
-      const blocker = new pg.Client({ connectionString: rt.databaseUrl });
-      await blocker.connect();
-      await blocker.query('BEGIN');
-      await blocker.query('SELECT * FROM stock WHERE product_id = $1 FOR UPDATE', [product.id]);
-      const before = await metricValue(rt, 'stampede_db_retries_total');
-      const pending = placeOrder({
-        ctx: rt.ctx,
-        input: { userId: buyer.id, items: [{ product_id: product.id, quantity: 1 }] },
-      });
-      // Hold the row past the 2 s lock timeout, then let go: the retry succeeds.
-      await new Promise((resolve) => setTimeout(resolve, 2300));
-      await blocker.query('COMMIT');
-      await blocker.end();
-      const { order } = await pending;
-      expect(order.status).toBe('pending_payment');
-      expect(await metricValue(rt, 'stampede_db_retries_total')).toBeGreaterThan(before);
-      await expectStockInvariants(rt.ctx, [{ id: product.id, initial: 2 }]);
-    });
-
-    it('when the lock is never granted, the answer is stock_conflict and the hold goes back', async () => {
-      const product = await createTestProduct(rt.ctx, { stock: 2 });
-      const buyer = await createUser(rt.ctx);
-      const blocker = new pg.Client({ connectionString: rt.databaseUrl });
-      await blocker.connect();
-      await blocker.query('BEGIN');
-      await blocker.query('SELECT * FROM stock WHERE product_id = $1 FOR UPDATE', [product.id]);
-      try {
-        await expect(
-          placeOrder({
-            ctx: rt.ctx,
-            input: { userId: buyer.id, items: [{ product_id: product.id, quantity: 1 }] },
-          }),
-        ).rejects.toMatchObject({ code: 'stock_conflict', status: 409 });
-        expect(await rt.ctx.gate.holds(product.id)).toEqual([]);
-        expect(await rt.ctx.gate.available([product.id])).toEqual([2]);
-      } finally {
-        await blocker.query('ROLLBACK');
-        await blocker.end();
-      }
-      await expectStockInvariants(rt.ctx, [{ id: product.id, initial: 2 }]);
-    }, 30_000);
-
     it('when a process dies between the gate and the database, the sync drops its hold and the units sell again', async () => {
       const product = await createTestProduct(rt.ctx, { stock: 5 });
       const ghost = await createUser(rt.ctx);
@@ -260,6 +215,60 @@ describe.each(['redis', 'memory'] as const)(
     });
   },
 );
+
+describe.each(['redis', 'memory'] as const)('lock waits in the database (%s gate)', (gate) => {
+  // Holds live as long as by default, so a request may wait out a lock timeout and retry.
+  let rt: TestRuntime;
+  beforeAll(async () => {
+    rt = await createTestRuntime({ gate });
+  });
+  afterAll(() => rt.close());
+
+  it('when a lock times out once, the transaction is retried and the order goes through', async () => {
+    const product = await createTestProduct(rt.ctx, { stock: 2 });
+    const buyer = await createUser(rt.ctx);
+    const blocker = new pg.Client({ connectionString: rt.databaseUrl });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT * FROM stock WHERE product_id = $1 FOR UPDATE', [product.id]);
+    const before = await metricValue(rt, 'stampede_db_retries_total');
+    const pending = placeOrder({
+      ctx: rt.ctx,
+      input: { userId: buyer.id, items: [{ product_id: product.id, quantity: 1 }] },
+    });
+    // Hold the row past the 2 s lock timeout, then let go: the retry succeeds.
+    await new Promise((resolve) => setTimeout(resolve, 2300));
+    await blocker.query('COMMIT');
+    await blocker.end();
+    const { order } = await pending;
+    expect(order.status).toBe('pending_payment');
+    expect(await metricValue(rt, 'stampede_db_retries_total')).toBeGreaterThan(before);
+    await expectStockInvariants(rt.ctx, [{ id: product.id, initial: 2 }]);
+  });
+
+  it('when the lock is never granted, the answer is stock_conflict and the hold goes back', async () => {
+    const product = await createTestProduct(rt.ctx, { stock: 2 });
+    const buyer = await createUser(rt.ctx);
+    const blocker = new pg.Client({ connectionString: rt.databaseUrl });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT * FROM stock WHERE product_id = $1 FOR UPDATE', [product.id]);
+    try {
+      await expect(
+        placeOrder({
+          ctx: rt.ctx,
+          input: { userId: buyer.id, items: [{ product_id: product.id, quantity: 1 }] },
+        }),
+      ).rejects.toMatchObject({ code: 'stock_conflict', status: 409 });
+      expect(await rt.ctx.gate.holds(product.id)).toEqual([]);
+      expect(await rt.ctx.gate.available([product.id])).toEqual([2]);
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    await expectStockInvariants(rt.ctx, [{ id: product.id, initial: 2 }]);
+  }, 30_000);
+});
 
 describe('Redis losing its data or going away mid-sale', () => {
   let redisPort: number;

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { pino } from 'pino';
 import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { MemoryGate } from '../../src/modules/stock/gate/memory-gate.ts';
 import {
@@ -17,7 +16,7 @@ import { stockKeys } from '../../src/modules/stock/keys.ts';
 const redisClients: GateRedis[] = [];
 const gates: Record<'redis' | 'memory', () => Promise<StockGate>> = {
   async redis() {
-    const redis = createGateRedis(inject('redisUrl'), pino({ level: 'silent' }));
+    const redis = createGateRedis(inject('redisUrl'));
     await redis.connect();
     redisClients.push(redis);
     return new RedisGate(redis, stockKeys(`contract:${randomUUID()}:`));

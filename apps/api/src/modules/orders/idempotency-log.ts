@@ -2,6 +2,9 @@ import { sql } from 'drizzle-orm';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
+import type { Outage } from '../../lib/outage.ts';
+import { isDatabaseTimeout, isDatabaseUnavailable } from '../../lib/pg-errors.ts';
+import type { Metrics } from '../../observability/metrics.ts';
 import type { StockGate, StoredAnswer } from '../stock/gate/types.ts';
 
 export interface RefusalRecord {
@@ -17,6 +20,11 @@ export interface RefusalRecord {
  * the order's own transaction. A refusal (sold out, over the cap, ...) is answered from the gate
  * at once and written here in batches a moment later, so a sell-out storm costs the database a
  * handful of inserts, not one per buyer. After the cache loses its data, `warm` reloads them.
+ *
+ * While PostgreSQL is away the records wait in memory and are written when it is back (up to
+ * `maxPending`; beyond that the oldest are dropped and counted). They are lost only if the
+ * process dies before they are written; then, and only if Redis loses its data too, such a key
+ * is decided afresh (API.md, "Which answers a key keeps").
  */
 export class IdempotencyLog {
   private buffer: RefusalRecord[] = [];
@@ -28,16 +36,25 @@ export class IdempotencyLog {
       readonly pool: Pool;
       readonly db: Db;
       readonly logger: Logger;
+      readonly metrics: Metrics;
+      readonly outage: Outage;
       readonly ttlSeconds: number;
       readonly flushIntervalMs: number;
+      readonly maxPending: number;
     },
   ) {
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
     this.timer.unref();
   }
 
+  /** Records waiting to be written. */
+  get pending(): number {
+    return this.buffer.length;
+  }
+
   record(refusal: RefusalRecord): void {
     this.buffer.push(refusal);
+    this.options.metrics.idempotencyRecordsPending.set(this.buffer.length);
     if (this.buffer.length >= 500) void this.flush();
   }
 
@@ -52,6 +69,7 @@ export class IdempotencyLog {
   }
 
   private async write(rows: RefusalRecord[]): Promise<void> {
+    const { metrics, maxPending } = this.options;
     try {
       // One JSON document for the whole batch: serialised natively, expanded by PostgreSQL.
       await this.options.pool.query({
@@ -74,12 +92,26 @@ export class IdempotencyLog {
           this.options.ttlSeconds,
         ],
       });
+      metrics.idempotencyRecordsWritten.inc(rows.length);
     } catch (error) {
-      // Losing these only means a replay is decided again; it can never make a second order.
-      this.options.logger.warn(
-        { err: error, count: rows.length },
-        'idempotency records not written',
-      );
+      // Kept for the next flush, the oldest first. Losing some would only mean a replay is
+      // decided again; it could never make a second order.
+      this.buffer = rows.concat(this.buffer);
+      const excess = this.buffer.length - maxPending;
+      if (excess > 0) {
+        this.buffer.splice(0, excess);
+        metrics.idempotencyRecordsDropped.inc(excess);
+      }
+      if (isDatabaseUnavailable(error) || isDatabaseTimeout(error)) {
+        this.options.outage.failed(error);
+      } else {
+        this.options.logger.warn(
+          { err: error, count: rows.length },
+          'idempotency records not written; retrying',
+        );
+      }
+    } finally {
+      metrics.idempotencyRecordsPending.set(this.buffer.length);
     }
   }
 

@@ -73,6 +73,18 @@ export async function getOrderByIdempotencyKey({
   return (await withItems(db, rows))[0] ?? null;
 }
 
+/** The order a reservation became, if it was written. */
+export async function getOrderByReservation({
+  db,
+  reservationId,
+}: {
+  db: DbOrTx;
+  reservationId: string;
+}): Promise<OrderRecord | null> {
+  const rows = await db.select().from(orders).where(eq(orders.reservationId, reservationId));
+  return (await withItems(db, rows))[0] ?? null;
+}
+
 async function listWhere(
   db: DbOrTx,
   where: SQL | undefined,

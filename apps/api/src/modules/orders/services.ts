@@ -16,10 +16,11 @@ import {
   ValidationError,
   withoutStack,
 } from '../../lib/errors.ts';
+import { isDatabaseTimeout, isDatabaseUnavailable } from '../../lib/pg-errors.ts';
 import { observeGateCall, type OrderOutcome } from '../../observability/metrics.ts';
 import type { CatalogProduct } from '../products/catalog.ts';
 import type { AdmitResult, AttemptResult, GateLine, StoredAnswer } from '../stock/gate/types.ts';
-import { DuplicateOrderError } from '../stock/order-writer.ts';
+import { DuplicateOrderError, OrderAlreadyWrittenError } from '../stock/order-writer.ts';
 import {
   creditGate,
   decreaseStock,
@@ -28,13 +29,11 @@ import {
   restoreStock,
   storedRefusalError,
 } from '../stock/services.ts';
-import { getOrderByIdempotencyKey, getOrderForUser } from './selectors.ts';
+import { getOrderByIdempotencyKey, getOrderByReservation, getOrderForUser } from './selectors.ts';
 import { statusesThatCanBecome } from './state-machine.ts';
 import type { OrderRecord } from './types.ts';
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
-/** An in-flight marker outlives any request; after a crash the key frees itself. */
-const IN_FLIGHT_TTL_MS = 60_000;
 
 export interface PlaceOrderResult {
   readonly order: OrderRecord;
@@ -56,9 +55,17 @@ export async function placeOrder({
   const { userId, idempotencyKey } = input;
   const fingerprint = idempotencyKey === undefined ? undefined : fingerprintOf(input.items);
   const keyed = idempotencyKey !== undefined && fingerprint !== undefined;
-  // The same key and fingerprint go to the gate's admission and to the order's record.
+  // The same key and fingerprint go to the gate's admission and to the order's record. The
+  // in-flight marker lives as long as a hold can: a key whose request died with its process
+  // is answerable again when its hold is given back.
   const idempotency = keyed
-    ? { idempotency: { key: idempotencyKey, fingerprint, inFlightTtlMs: IN_FLIGHT_TTL_MS } }
+    ? {
+        idempotency: {
+          key: idempotencyKey,
+          fingerprint,
+          inFlightTtlMs: ctx.config.stockHoldMaxAgeMs,
+        },
+      }
     : {};
   const rateLimitMs = ctx.config.orderRateLimitMs;
   const reservationId = randomUUID();
@@ -75,22 +82,30 @@ export async function placeOrder({
   }
 
   // With the gate, admission and the reservation of every line are one round trip.
+  const attempting = lines !== undefined && ctx.stockGateEnabled;
   const gateStarted = performance.now();
   const step = await gateCall<AdmitResult | AttemptResult>(() =>
-    lines && ctx.stockGateEnabled
+    attempting
       ? ctx.gate.attempt({
           userId,
           rateLimitMs,
           ...idempotency,
           reservationId,
-          lines,
+          lines: lines!,
           answerTtlMs: IDEMPOTENCY_TTL_SECONDS * 1000,
         })
-      : ctx.gate.admit({ userId, rateLimitMs, ...idempotency }),
+      : ctx.gate.admit({ userId, rateLimitMs, reservationId, ...idempotency }),
   )
-    .finally(() => observeGateCall(ctx.metrics, lines && ctx.stockGateEnabled, gateStarted))
+    .finally(() => observeGateCall(ctx.metrics, attempting, gateStarted))
     .catch((error: unknown) => {
       countOutcome(ctx, error);
+      // The call may still run in Redis after this answer (a timeout): undo what it would take.
+      undoAttempt(ctx, {
+        userId,
+        reservationId,
+        key: idempotencyKey,
+        lines: attempting ? lines : undefined,
+      });
       throw error;
     });
   switch (step.kind) {
@@ -99,12 +114,19 @@ export async function placeOrder({
     case 'rate_limited':
       ctx.metrics.orderOutcomes.inc({ outcome: 'rate_limited' });
       throw withoutStack(() => new RateLimitedError(step.retryAfterMs));
-    case 'in_flight':
+    case 'in_flight': {
+      // The first request may have written its order and died before it could say so.
+      const written = await getOrderByIdempotencyKey({ db: ctx.db, userId, key: idempotencyKey! });
+      if (written) {
+        ctx.metrics.orderOutcomes.inc({ outcome: 'replayed' });
+        return { order: written, replayed: true };
+      }
       ctx.metrics.orderOutcomes.inc({ outcome: 'idempotency_conflict' });
       throw new AppError(
         'idempotency_in_flight',
         'This request is still being processed; ask again in a moment.',
       );
+    }
     case 'key_reused':
       ctx.metrics.orderOutcomes.inc({ outcome: 'idempotency_conflict' });
       throw new AppError(
@@ -114,26 +136,9 @@ export async function placeOrder({
   }
 
   // From here on this request owns its idempotency key.
-  let answerStored = false;
-  try {
-    if (verdict) throw verdict;
-    if (step.kind === 'refused' && step.refusal.reason !== 'missing') {
-      // Insufficient stock or over the cap: the gate kept this answer for the key already.
-      answerStored = step.refusal.reason !== 'duplicate';
-      throw gateRefusalError(step.refusal, lines!);
-    }
-    const order = await decreaseStock({
-      ctx,
-      input: {
-        userId,
-        reservationId,
-        lines: lines!,
-        ...idempotency,
-      },
-      reserved: step.kind === 'reserved',
-    });
+  const created = async (order: OrderRecord): Promise<PlaceOrderResult> => {
     ctx.metrics.orderOutcomes.inc({ outcome: 'created' });
-    ctx.metrics.unitsOrdered.inc(lines!.reduce((sum, line) => sum + line.quantity, 0));
+    ctx.metrics.unitsOrdered.inc(order.items.reduce((sum, item) => sum + item.quantity, 0));
     if (keyed) {
       await ctx.gate
         .remember({
@@ -148,7 +153,27 @@ export async function placeOrder({
         );
     }
     return { order, replayed: false };
+  };
+  let answerStored = false;
+  try {
+    if (verdict) throw verdict;
+    if (step.kind === 'refused' && step.refusal.reason !== 'missing') {
+      // Insufficient stock or over the cap: the gate kept this answer for the key already.
+      answerStored = step.refusal.reason !== 'duplicate';
+      throw gateRefusalError(step.refusal, lines!);
+    }
+    return await created(
+      await decreaseStock({
+        ctx,
+        input: { userId, reservationId, lines: lines!, ...idempotency },
+        reserved: step.kind === 'reserved',
+      }),
+    );
   } catch (error) {
+    if (error instanceof OrderAlreadyWrittenError) {
+      const written = await getOrderByReservation({ db: ctx.db, reservationId });
+      if (written) return created(written);
+    }
     if (error instanceof DuplicateOrderError) {
       // The cache had lost this key, the database had not: answer the order made the first time.
       const existing = await getOrderByIdempotencyKey({
@@ -162,9 +187,46 @@ export async function placeOrder({
       }
     }
     countOutcome(ctx, error);
-    if (keyed) await settleRefusal(ctx, userId, idempotencyKey, fingerprint, error, answerStored);
+    if (keyed) {
+      await settleRefusal(
+        ctx,
+        userId,
+        idempotencyKey,
+        fingerprint,
+        reservationId,
+        error,
+        answerStored,
+      );
+    }
     throw error;
   }
+}
+
+/**
+ * The gate did not answer the attempt in time. Redis may still run it (it was paused, say):
+ * the hold it would record is given back and the key's in-flight marker dropped, by commands
+ * sent on the same connection, so they run after it. If they cannot be sent, the hold ages out
+ * and the marker expires (both within STOCK_HOLD_MAX_AGE_MS).
+ */
+function undoAttempt(
+  ctx: AppContext,
+  attempt: {
+    userId: number;
+    reservationId: string;
+    key: string | undefined;
+    lines: readonly GateLine[] | undefined;
+  },
+): void {
+  const { userId, reservationId, key, lines } = attempt;
+  const undo = async () => {
+    if (lines) {
+      await ctx.gate.giveBack({ reservationId, productIds: lines.map((line) => line.productId) });
+    }
+    if (key !== undefined) await ctx.gate.forget({ userId, key, reservationId });
+  };
+  undo().catch((error: unknown) =>
+    ctx.logger.debug({ err: error, reservationId }, 'undoing an unanswered attempt failed'),
+  );
 }
 
 /** A keyed request that failed: a final answer is kept for replays, a retryable one is not. */
@@ -173,6 +235,7 @@ async function settleRefusal(
   userId: number,
   key: string,
   fingerprint: string,
+  reservationId: string,
   error: unknown,
   /** The gate kept the answer already (in the attempt's round trip). */
   answerStored: boolean,
@@ -191,7 +254,7 @@ async function settleRefusal(
       }
       ctx.idempotencyLog.record({ userId, key, fingerprint, status: error.status, body });
     } else {
-      await ctx.gate.forget({ userId, key });
+      await ctx.gate.forget({ userId, key, reservationId });
     }
   } catch (cacheError) {
     // The in-flight marker expires on its own; nothing was sold.
@@ -301,6 +364,7 @@ function outcomeOf(error: unknown): OrderOutcome {
   if (error instanceof StockConflictError) return 'stock_conflict';
   if (error instanceof StockUnavailableError) return 'stock_unavailable';
   if (error instanceof ProductNotFoundError) return 'not_found';
+  if (isDatabaseUnavailable(error) || isDatabaseTimeout(error)) return 'database_unavailable';
   if (error instanceof AppError) {
     if (error.code === 'sale_not_started' || error.code === 'sale_ended') return 'sale_closed';
     if (error.code === 'validation_failed') return 'invalid';

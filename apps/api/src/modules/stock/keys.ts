@@ -12,6 +12,8 @@ export interface StockKeys {
   idempotency(userId: number, key: string): string;
   /** Present while the gate's data is intact; its absence means Redis lost its data. */
   epoch(): string;
+  /** A lease one process takes to run a shared job (the sweep) this round. */
+  lease(name: string): string;
 }
 
 export function stockKeys(prefix: string): StockKeys {
@@ -23,5 +25,6 @@ export function stockKeys(prefix: string): StockKeys {
     rateLimit: (userId) => `${prefix}{u:${userId}}:rl`,
     idempotency: (userId, key) => `${prefix}{u:${userId}}:idem:${key}`,
     epoch: () => `${prefix}gate:epoch`,
+    lease: (name) => `${prefix}lease:${name}`,
   };
 }

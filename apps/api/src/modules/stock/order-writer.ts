@@ -8,7 +8,9 @@ import {
   UnauthorizedError,
 } from '../../lib/errors.ts';
 import {
+  isDatabaseUnavailable,
   isForeignKeyViolation,
+  isUniqueViolation,
   RETRY_DELAYS_MS,
   retryCauseOf,
   sleep,
@@ -49,6 +51,17 @@ export class DuplicateOrderError extends Error {
   }
 }
 
+/**
+ * A retry after a lost connection found this reservation's order already written: the commit
+ * had gone through before the connection dropped. The order is answered; nothing is taken twice.
+ */
+export class OrderAlreadyWrittenError extends Error {
+  override name = 'OrderAlreadyWrittenError';
+  constructor(readonly reservationId: string) {
+    super('the order of this reservation was written before the connection dropped');
+  }
+}
+
 /** The batch as a whole does not fit the stock; its orders go one by one. */
 class BatchDoesNotFit extends Error {}
 
@@ -61,7 +74,7 @@ class Refused extends Error {
 
 interface Pending {
   readonly draft: OrderDraft;
-  /** `performance.now()` when it was queued, for the backlog's oldest age. */
+  /** When the order reached the writer (`performance.now()`). */
   readonly queuedAt: number;
   resolve(order: OrderRecord): void;
   reject(error: unknown): void;
@@ -79,6 +92,12 @@ export interface OrderWriterOptions {
   readonly maxConcurrentTransactions: number;
   /** Transactions touching one product at once, so a hot row is not mobbed. */
   readonly perProductConcurrency: number;
+  /**
+   * An order waiting longer than this (queued, or retrying) is answered `stock_conflict`
+   * instead of being started: its gate hold must not outlive STOCK_HOLD_MAX_AGE_MS, after which
+   * the sync gives it back.
+   */
+  readonly deadlineMs: number;
 }
 
 /** How far down the queue a pump looks for orders whose products have a free slot. */
@@ -155,18 +174,25 @@ export class OrderWriter {
     }
   }
 
-  private async run(batch: Pending[]): Promise<void> {
+  private async run(all: Pending[]): Promise<void> {
+    const batch = all.filter((pending) => {
+      if (!this.late(pending)) return true;
+      pending.reject(new StockConflictError());
+      return false;
+    });
+    if (batch.length === 0) return;
     try {
-      const results = await this.commitWithRetries(batch.map((p) => p.draft));
+      const results = await this.commitWithRetries(batch);
       batch.forEach((pending, i) => settle(pending, results[i]!));
       await this.releaseHolds(batch.filter((_, i) => !(results[i] instanceof Error)));
     } catch (error) {
-      if (batch.length > 1) {
+      if (batch.length > 1 && !isDatabaseUnavailable(error)) {
         // Isolate: every order gets the answer it would have had alone.
         for (const pending of batch) await this.run([pending]);
         return;
       }
-      batch[0]!.reject(error);
+      // With the database away, every order of the batch is answered at once (503).
+      for (const pending of batch) pending.reject(error);
     }
   }
 
@@ -191,7 +217,12 @@ export class OrderWriter {
     );
   }
 
-  private async commitWithRetries(drafts: OrderDraft[]): Promise<(OrderRecord | Error)[]> {
+  private late(pending: Pending): boolean {
+    return performance.now() - pending.queuedAt > this.options.deadlineMs;
+  }
+
+  private async commitWithRetries(batch: Pending[]): Promise<(OrderRecord | Error)[]> {
+    const drafts = batch.map((pending) => pending.draft);
     for (let attempt = 0; ; attempt += 1) {
       try {
         return await this.commit(drafts);
@@ -200,12 +231,18 @@ export class OrderWriter {
           // A valid token of an account that is gone (say, after a database reset).
           return [new UnauthorizedError('This account no longer exists.')];
         }
-        const cause = retryCauseOf(error);
+        if (drafts.length === 1 && isUniqueViolation(error, 'orders_reservation_id_key')) {
+          // Reservation ids are new for every attempt: only this order's own earlier commit,
+          // whose answer the lost connection swallowed, can hold it.
+          return [new OrderAlreadyWrittenError(drafts[0]!.reservationId)];
+        }
+        const unavailable = isDatabaseUnavailable(error);
+        const cause = unavailable ? 'connection' : retryCauseOf(error);
         if (error instanceof BatchDoesNotFit || cause === undefined) throw error;
         this.options.metrics.dbRetries.inc({ cause });
         const delay = RETRY_DELAYS_MS[attempt];
-        if (delay === undefined) {
-          if (drafts.length > 1) throw error;
+        if (delay === undefined || batch.some((pending) => this.late(pending))) {
+          if (drafts.length > 1 || unavailable) throw error;
           return [new StockConflictError(error)];
         }
         await sleep(delay);

@@ -31,8 +31,8 @@ export async function getStockQuantities({
       .select({ productId: stock.productId, available: stock.available })
       .from(stock)
       .where(inArray(stock.productId, missing));
+    // The gate is filled by the next sweep, which finds these counters missing.
     for (const row of rows) result.set(row.productId, row.available);
-    if (ctx.stockGateEnabled) for (const row of rows) ctx.activeProducts.add(row.productId);
   }
   return result;
 }

@@ -10,6 +10,7 @@ import {
   StockUnavailableError,
   withoutStack,
 } from '../../lib/errors.ts';
+import { isDatabaseUnavailable } from '../../lib/pg-errors.ts';
 import type { RestoreCause, SyncTrigger } from '../../observability/metrics.ts';
 import type { OrderRecord } from '../orders/types.ts';
 import {
@@ -21,7 +22,7 @@ import {
   type StoredRefusal,
   type SyncResult,
 } from './gate/types.ts';
-import { DuplicateOrderError, type OrderDraft } from './order-writer.ts';
+import { DuplicateOrderError, OrderAlreadyWrittenError, type OrderDraft } from './order-writer.ts';
 
 /**
  * The stock path of DESIGN.md. The gate (Redis or in-process) answers most buyers without the
@@ -75,7 +76,6 @@ async function reserveInGate(
     const started = performance.now();
     const result = await gateCall(() => ctx.gate.reserve({ reservationId, userId, lines }));
     ctx.metrics.gateLatency.observe({ operation: 'reserve' }, (performance.now() - started) / 1000);
-    for (const line of lines) ctx.activeProducts.add(line.productId);
     if (result.ok) return;
     if (result.reason !== 'missing') throw gateRefusalError(result, lines);
     // A product the gate has never seen (created elsewhere, or its key was lost): fill it from
@@ -116,6 +116,22 @@ async function compensate(
 ): Promise<void> {
   const productIds = lines.map((line) => line.productId);
   try {
+    if (error instanceof OrderAlreadyWrittenError) {
+      // The units belong to the order the lost connection had already committed.
+      await Promise.all(
+        productIds.map((productId) =>
+          ctx.gate.release({ productId, reservationIds: [reservationId] }),
+        ),
+      );
+      return;
+    }
+    if (isDatabaseUnavailable(error)) {
+      // The connection failed mid-transaction: the order may have been committed. The holds are
+      // left for the next sync to settle against the database, marked so it does at once.
+      await ctx.gate.abandon({ reservationId, productIds });
+      ctx.metrics.gateCompensations.inc({ reason: 'database_unavailable' });
+      return;
+    }
     if (error instanceof InsufficientStockError) {
       // The database has fewer units than the gate believed: the hold is dropped without a
       // credit (crediting would re-open units that do not exist), and the sync sets the truth.
@@ -215,9 +231,8 @@ export async function creditGate({
     try {
       await ctx.gate.credit(credit);
     } catch (error) {
-      // The database holds the truth; the next sync of these products brings the gate to it.
-      ctx.logger.warn({ err: error }, 'gate credit failed; the sync will repair it');
-      for (const line of credit.lines) ctx.activeProducts.add(line.productId);
+      // The database holds the truth; the sweep finds the gap and brings the gate to it.
+      ctx.logger.warn({ err: error }, 'gate credit failed; the sweep will repair it');
     }
   }
 }
@@ -333,6 +348,51 @@ export async function bulkSyncStockToRedis({
   return { synced, drift };
 }
 
+/** The sweep's lease: one process of many runs it each round. */
+const SWEEP_LEASE = 'stock-sweep';
+
+/**
+ * The timed sweep (guarantee 2 without an operator): every active product's gate is checked
+ * against the database, and synced where the gate has no counter, where counter and holds do
+ * not add up to the database's units (a credit that never arrived, a hold whose order
+ * committed), or where a hold is older than STOCK_HOLD_MAX_AGE_MS or was abandoned (its
+ * request died or gave up). Whichever process dealt with a product, and whether or not it is
+ * still alive, a dead hold is back on sale within STOCK_HOLD_MAX_AGE_MS plus one interval.
+ * Checking costs one query and one gate round trip; only products that need it are synced.
+ * Returns how many were synced (0 when another process holds the round's lease).
+ */
+export async function sweepStock({ ctx }: { ctx: AppContext }): Promise<number> {
+  if (!ctx.stockGateEnabled) return 0;
+  const { stockSyncIntervalMs, stockHoldMaxAgeMs } = ctx.config;
+  // A little shorter than a round, so the process that held it can take it again next round.
+  if (!(await gateCall(() => ctx.gate.lease(SWEEP_LEASE, stockSyncIntervalMs * 0.8)))) return 0;
+  const { rows } = await ctx.db.execute<{ product_id: number; available: number }>(sql`
+    SELECT s.product_id, s.available FROM stock s JOIN products p ON p.id = s.product_id
+    WHERE p.is_active ORDER BY s.product_id`);
+  if (rows.length === 0) return 0;
+  const gates = await gateCall(() =>
+    ctx.gate.inspect({
+      productIds: rows.map((row) => row.product_id),
+      maxHoldAgeMs: stockHoldMaxAgeMs,
+    }),
+  );
+  let synced = 0;
+  for (const [i, row] of rows.entries()) {
+    const gate = gates[i]!;
+    const drift = gate.counter === null || gate.counter + gate.held !== row.available;
+    if (!drift && gate.stale === 0) continue;
+    // A gap may be a cap that a lost credit never freed: rebuild the caps too.
+    await syncStockToRedis({
+      ctx,
+      productId: row.product_id,
+      trigger: 'timer',
+      caps: drift ? 'rebuild' : 'keep',
+    });
+    synced += 1;
+  }
+  return synced;
+}
+
 /**
  * One order attempt per `ORDER_RATE_LIMIT_MS` per user. Throws `RateLimitedError` carrying how
  * long to wait. (Attempts with an Idempotency-Key are checked by the order path's admission,
@@ -378,16 +438,15 @@ export async function setStock({
   return { productId: input.productId, available };
 }
 
-/** After an admin change the gate follows at once; if it cannot, the timer sync will. */
+/** After an admin change the gate follows at once; if it cannot, the sweep will. */
 export async function syncAfterAdminChange(ctx: AppContext, productId: number): Promise<void> {
   ctx.catalog.invalidate(productId);
-  ctx.activeProducts.add(productId);
   try {
     await syncStockToRedis({ ctx, productId, trigger: 'admin' });
   } catch (error) {
     ctx.logger.warn(
       { err: error, productId },
-      'sync after admin change failed; the timer will retry',
+      'sync after admin change failed; the sweep will retry',
     );
   }
 }

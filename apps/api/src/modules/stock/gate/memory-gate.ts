@@ -6,6 +6,7 @@ import {
   type AttemptResult,
   type GateCredit,
   type GateLine,
+  type GateSnapshot,
   type Hold,
   type RememberInput,
   type ReserveResult,
@@ -25,7 +26,7 @@ interface ProductGate {
 }
 
 type IdempotencyEntry =
-  | { state: 'in_flight'; fingerprint: string; expiresAt: number }
+  | { state: 'in_flight'; fingerprint: string; owner: string; expiresAt: number }
   | { state: 'answered'; fingerprint: string; answer: StoredAnswer; expiresAt: number };
 
 /**
@@ -38,6 +39,7 @@ export class MemoryGate implements StockGate {
   private readonly products = new Map<number, ProductGate>();
   private readonly rateLimits = new Map<number, number>();
   private readonly idempotency = new Map<string, IdempotencyEntry>();
+  private readonly leases = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly now: () => number = Date.now) {
@@ -132,6 +134,17 @@ export class MemoryGate implements StockGate {
     return credited;
   }
 
+  async abandon(input: { reservationId: string; productIds: readonly number[] }): Promise<number> {
+    let marked = 0;
+    for (const productId of input.productIds) {
+      const hold = this.products.get(productId)?.holds.get(input.reservationId);
+      if (!hold) continue;
+      hold.at = 0;
+      marked += 1;
+    }
+    return marked;
+  }
+
   async credit(input: GateCredit): Promise<void> {
     for (const line of input.lines) {
       const gate = this.products.get(line.productId);
@@ -208,6 +221,31 @@ export class MemoryGate implements StockGate {
     return productIds.map((id) => this.products.get(id)?.stock ?? null);
   }
 
+  async inspect(input: {
+    productIds: readonly number[];
+    maxHoldAgeMs: number;
+  }): Promise<GateSnapshot[]> {
+    const now = this.now();
+    return input.productIds.map((id) => {
+      const gate = this.products.get(id);
+      if (!gate) return { counter: null, held: 0, stale: 0 };
+      let held = 0;
+      let stale = 0;
+      for (const hold of gate.holds.values()) {
+        held += hold.quantity;
+        if (now - hold.at > input.maxHoldAgeMs) stale += 1;
+      }
+      return { counter: gate.stock, held, stale };
+    });
+  }
+
+  async lease(name: string, ttlMs: number): Promise<boolean> {
+    const now = this.now();
+    if ((this.leases.get(name) ?? 0) > now) return false;
+    this.leases.set(name, now + ttlMs);
+    return true;
+  }
+
   async admit(input: AdmitInput): Promise<AdmitResult> {
     return this.admitNow(input);
   }
@@ -235,6 +273,7 @@ export class MemoryGate implements StockGate {
       this.idempotency.set(slot, {
         state: 'in_flight',
         fingerprint: idempotency.fingerprint,
+        owner: input.reservationId ?? '',
         expiresAt: now + idempotency.inFlightTtlMs,
       });
     }
@@ -258,8 +297,14 @@ export class MemoryGate implements StockGate {
     for (const input of inputs) this.rememberNow(input);
   }
 
-  async forget(input: { userId: number; key: string }): Promise<void> {
-    this.idempotency.delete(idempotencySlot(input.userId, input.key));
+  async forget(input: { userId: number; key: string; reservationId?: string }): Promise<void> {
+    const slot = idempotencySlot(input.userId, input.key);
+    const entry = this.idempotency.get(slot);
+    if (input.reservationId === undefined) {
+      this.idempotency.delete(slot);
+    } else if (entry?.state === 'in_flight' && entry.owner === input.reservationId) {
+      this.idempotency.delete(slot);
+    }
   }
 
   async isIntact(): Promise<boolean> {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LUA_DIR } from '../../../paths.ts';
 import { Redis } from 'ioredis';
-import type { Logger } from 'pino';
+import type { Outage } from '../../../lib/outage.ts';
 import type { StockKeys } from '../keys.ts';
 import {
   GateUnavailableError,
@@ -12,6 +12,7 @@ import {
   type AttemptResult,
   type GateCredit,
   type GateLine,
+  type GateSnapshot,
   type Hold,
   type RememberInput,
   type ReserveResult,
@@ -36,6 +37,9 @@ interface GateCommands {
   stampedeSync(numKeys: number, ...args: Arg[]): Promise<[number, number, number, number]>;
   stampedeAdmit(numKeys: number, ...args: Arg[]): Promise<[string, (string | number)?]>;
   stampedeAttempt(numKeys: number, ...args: Arg[]): Promise<RawAttempt>;
+  stampedeForget(numKeys: number, ...args: Arg[]): Promise<number>;
+  stampedeAbandon(numKeys: number, ...args: Arg[]): Promise<number>;
+  stampedeInspect(numKeys: number, ...args: Arg[]): Promise<[number, number, number]>;
 }
 
 type RawReserve = [number, string?, number?, number?, number?];
@@ -50,11 +54,14 @@ const SCRIPTS: Record<keyof GateCommands, string> = {
   stampedeSync: lua('sync'),
   stampedeAdmit: LIBRARY.admit + lua('admit'),
   stampedeAttempt: LIBRARY.admit + LIBRARY.reserve + lua('attempt'),
+  stampedeForget: lua('forget'),
+  stampedeAbandon: lua('abandon'),
+  stampedeInspect: lua('inspect'),
 };
 
 export type GateRedis = Redis & GateCommands;
 
-export function createGateRedis(url: string, logger: Logger): GateRedis {
+export function createGateRedis(url: string, outage?: Outage): GateRedis {
   const redis = new Redis(url, {
     lazyConnect: true,
     // Commands issued in the same tick travel in one write: thousands of buyers, few syscalls.
@@ -69,14 +76,9 @@ export function createGateRedis(url: string, logger: Logger): GateRedis {
   for (const [command, script] of Object.entries(SCRIPTS)) {
     redis.defineCommand(command, { lua: script });
   }
-  let lastLogged = 0;
-  redis.on('error', (error: Error) => {
-    // A dead Redis emits on every reconnect attempt; one line every few seconds is enough.
-    if (Date.now() - lastLogged > 5000) {
-      lastLogged = Date.now();
-      logger.warn({ err: error }, 'redis connection error');
-    }
-  });
+  // A dead Redis emits on every reconnect attempt: the outage logs its start and its end.
+  redis.on('error', (error: Error) => outage?.failed(error));
+  redis.on('ready', () => outage?.recovered());
   return redis as GateRedis;
 }
 
@@ -144,6 +146,13 @@ export class RedisGate implements StockGate {
     return { keys, args };
   }
 
+  /** admit.lua also takes the marker's owner; attempt.lua has it among its own arguments. */
+  private admitArgs(input: AdmitInput): { keys: string[]; args: Arg[] } {
+    const admission = this.admission(input);
+    admission.args.push(input.reservationId ?? '');
+    return admission;
+  }
+
   private lineKeys(lines: readonly GateLine[]): string[] {
     return lines.flatMap((line) => [
       this.keys.stock(line.productId),
@@ -166,6 +175,11 @@ export class RedisGate implements StockGate {
       this.keys.cap(id),
     ]);
     return this.call(() => this.redis.stampedeGiveBack(keys.length, ...keys, input.reservationId));
+  }
+
+  abandon(input: { reservationId: string; productIds: readonly number[] }): Promise<number> {
+    const keys = input.productIds.map((id) => this.keys.holds(id));
+    return this.call(() => this.redis.stampedeAbandon(keys.length, ...keys, input.reservationId));
   }
 
   async credit(input: GateCredit): Promise<void> {
@@ -224,8 +238,39 @@ export class RedisGate implements StockGate {
     return values.map((value) => (value === null ? null : Number(value)));
   }
 
+  async inspect(input: {
+    productIds: readonly number[];
+    maxHoldAgeMs: number;
+  }): Promise<GateSnapshot[]> {
+    // One script per product (each on its product's slot), sent together.
+    const raw = await this.call(() =>
+      Promise.all(
+        input.productIds.map((id) =>
+          this.redis.stampedeInspect(
+            2,
+            this.keys.stock(id),
+            this.keys.holds(id),
+            input.maxHoldAgeMs,
+          ),
+        ),
+      ),
+    );
+    return raw.map(([counter, held, stale]) => ({
+      counter: counter < 0 ? null : counter,
+      held,
+      stale,
+    }));
+  }
+
+  async lease(name: string, ttlMs: number): Promise<boolean> {
+    const taken = await this.call(() =>
+      this.redis.set(this.keys.lease(name), '1', 'PX', Math.max(1, Math.round(ttlMs)), 'NX'),
+    );
+    return taken === 'OK';
+  }
+
   async admit(input: AdmitInput): Promise<AdmitResult> {
-    const { keys, args } = this.admission(input);
+    const { keys, args } = this.admitArgs(input);
     return toAdmitResult(
       await this.call(() => this.redis.stampedeAdmit(keys.length, ...keys, ...args)),
     );
@@ -249,8 +294,9 @@ export class RedisGate implements StockGate {
     await this.call(() => pipeline.exec());
   }
 
-  async forget(input: { userId: number; key: string }): Promise<void> {
-    await this.call(() => this.redis.del(this.keys.idempotency(input.userId, input.key)));
+  async forget(input: { userId: number; key: string; reservationId?: string }): Promise<void> {
+    const key = this.keys.idempotency(input.userId, input.key);
+    await this.call(() => this.redis.stampedeForget(1, key, input.reservationId ?? ''));
   }
 
   async isIntact(): Promise<boolean> {

@@ -97,6 +97,8 @@ export type AdmitResult =
 export interface AdmitInput {
   readonly userId: number;
   readonly rateLimitMs: number;
+  /** The reservation that owns the key's in-flight marker (see `forget`). */
+  readonly reservationId?: string;
   readonly idempotency?: {
     readonly key: string;
     /** 64 hex characters. */
@@ -127,6 +129,16 @@ export interface RememberInput {
   readonly ttlMs: number;
 }
 
+/** One product's gate as the sweep sees it. */
+export interface GateSnapshot {
+  /** The counter, or null when the gate has none. */
+  readonly counter: number | null;
+  /** Units in holds. */
+  readonly held: number;
+  /** Holds older than the age asked about (abandoned ones count as old). */
+  readonly stale: number;
+}
+
 export interface StockGate {
   readonly kind: 'redis' | 'memory';
   /** Check and take every line at once, recording a hold under `reservationId`. */
@@ -140,6 +152,11 @@ export interface StockGate {
   /** Compensation: drop the hold and credit its units back, at most once. Returns units credited. */
   giveBack(input: { reservationId: string; productIds: readonly number[] }): Promise<number>;
   /**
+   * The request gave up without knowing whether its order was written: its holds are marked
+   * stale, for the next sync to settle against the database. Returns the holds marked.
+   */
+  abandon(input: { reservationId: string; productIds: readonly number[] }): Promise<number>;
+  /**
    * A restored order's units go back on sale and stop counting against the user's cap, unless
    * a sync that ran after the restore committed has already counted them.
    */
@@ -148,6 +165,13 @@ export interface StockGate {
   sync(input: SyncInput): Promise<SyncResult>;
   /** The live counters, null where the gate has none. */
   available(productIds: readonly number[]): Promise<(number | null)[]>;
+  /** Counter, units held and stale holds of each product, in the order asked. */
+  inspect(input: { productIds: readonly number[]; maxHoldAgeMs: number }): Promise<GateSnapshot[]>;
+  /**
+   * Take a named lease for `ttlMs` if no one holds it (one process of many runs the sweep
+   * each round). True when taken.
+   */
+  lease(name: string, ttlMs: number): Promise<boolean>;
 
   admit(input: AdmitInput): Promise<AdmitResult>;
   /**
@@ -157,8 +181,11 @@ export interface StockGate {
   attempt(input: AttemptInput): Promise<AttemptResult>;
   remember(input: RememberInput): Promise<void>;
   rememberMany(inputs: readonly RememberInput[]): Promise<void>;
-  /** Drop an in-flight marker, so a retry with the same key is processed afresh. */
-  forget(input: { userId: number; key: string }): Promise<void>;
+  /**
+   * Drop an in-flight marker, so a retry with the same key is processed afresh. Given a
+   * reservation id, only the marker of that reservation is dropped (never a kept answer).
+   */
+  forget(input: { userId: number; key: string; reservationId?: string }): Promise<void>;
 
   /** Whether the gate's data is intact (false after a Redis restart or flush). */
   isIntact(): Promise<boolean>;

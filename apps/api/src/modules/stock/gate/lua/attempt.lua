@@ -5,6 +5,8 @@
 -- ARGV: gap (ms), fingerprint, in-flight lifetime (ms), answer lifetime (ms), reservation id,
 --       user id, 1 when an idempotency key is given else 0, then quantity, limit, product id
 --       of each line.
+-- The in-flight marker names the reservation, so that a request that gives up can drop its
+-- own marker and no other.
 -- Returns admit's answer (first element a string) or reserve's (first element a number).
 local keyed = ARGV[7] == '1'
 local idem = keyed and KEYS[2] or nil
@@ -24,7 +26,7 @@ if idem then
     })
     redis.call('SET', idem, 'A:' .. ARGV[2] .. refusal, 'PX', ARGV[4])
   else
-    redis.call('SET', idem, 'F:' .. ARGV[2], 'PX', ARGV[3])
+    redis.call('SET', idem, 'F:' .. ARGV[2] .. ARGV[5], 'PX', ARGV[3])
   end
 end
 return result

@@ -1,5 +1,6 @@
 -- Admission of one order attempt: the idempotent replay first, then the per-user rate limit.
--- Stored idempotency values: 'F:<fingerprint>' while in flight, 'A:<fingerprint><answer>' after.
+-- Stored idempotency values: 'F:<fingerprint><reservation id>' while in flight,
+-- 'A:<fingerprint><answer>' after.
 -- Returns nil when the attempt may go on, else the answer:
 --   {'reused'} | {'in_flight'} | {'replay', answer} | {'limited', ms to wait}
 local function admit(rate_key, idem_key, gap, fingerprint)
