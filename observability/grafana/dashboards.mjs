@@ -344,17 +344,17 @@ const api = build({
           w: 8,
           title: 'Oldest request waiting',
           unit: 's',
-          thresholds: [[10, 'red']],
+          thresholds: [[5, 'red']],
           description:
-            'Age of the oldest request not answered yet, by route, and of the oldest order waiting for a database transaction. A stall (a locked stock row, a database that stopped answering) shows here while no answer, and so no latency, is recorded yet. OrdersStalled fires above 10 s.',
+            'Age of the oldest request not answered yet, by route, and of the oldest order in the order writer (queued or in a transaction not answered yet). A stall (a locked stock row, a database that stopped answering) shows here while no answer, and so no latency, is recorded yet. OrdersStalled fires above 5 s.',
           targets: [
             {
               expr: `max by (method, route) (http_request_oldest_in_flight_seconds{job="stampede-api", route!~"${OPS}"})`,
               legend: '{{method}} {{route}}',
             },
             {
-              expr: 'max(stampede_order_writer_oldest_queued_seconds{job="stampede-api"})',
-              legend: 'order writer queue',
+              expr: 'max(stampede_order_writer_oldest_order_seconds{job="stampede-api"})',
+              legend: 'order writer',
             },
           ],
         },
@@ -862,17 +862,17 @@ const sale = build({
           w: 12,
           title: 'Oldest order waiting',
           unit: 's',
-          thresholds: [[10, 'red']],
+          thresholds: [[5, 'red']],
           description:
-            "How long the oldest order attempt not answered yet has waited (in the API and in the order writer's queue). Milliseconds in a healthy sale; OrdersStalled fires above 10 s.",
+            'How long the oldest order attempt not answered yet has waited (in the API, and in the order writer: queued or in a transaction). Milliseconds in a healthy sale; OrdersStalled fires above 5 s.',
           targets: [
             {
               expr: 'max(http_request_oldest_in_flight_seconds{job="stampede-api", method="POST", route="/api/orders"})',
               legend: 'oldest request',
             },
             {
-              expr: 'max(stampede_order_writer_oldest_queued_seconds{job="stampede-api"})',
-              legend: 'oldest queued order',
+              expr: 'max(stampede_order_writer_oldest_order_seconds{job="stampede-api"})',
+              legend: 'oldest order in the writer',
             },
           ],
         },

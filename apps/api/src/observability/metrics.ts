@@ -102,8 +102,11 @@ export interface WriterBacklog {
   readonly queued: number;
   /** Transactions running now. */
   readonly transactions: number;
-  /** `performance.now()` when the oldest waiting order was queued; undefined when none waits. */
-  readonly oldestQueuedAt: number | undefined;
+  /**
+   * `performance.now()` when the oldest order the writer holds (waiting, or in a transaction
+   * that has not answered) reached it; undefined when it holds none.
+   */
+  readonly oldestAt: number | undefined;
 }
 
 export const LATENCY_BUCKETS = [
@@ -329,11 +332,11 @@ function registerBacklogGauges(
     },
   });
   new client.Gauge({
-    name: 'stampede_order_writer_oldest_queued_seconds',
-    help: 'How long the oldest order waiting for a database transaction has waited (0: none).',
+    name: 'stampede_order_writer_oldest_order_seconds',
+    help: 'How long the oldest order in the order writer (queued or being written) has waited for its answer (0: none).',
     registers,
     collect() {
-      const at = (backlog ?? collectWriterBacklog()).oldestQueuedAt;
+      const at = (backlog ?? collectWriterBacklog()).oldestAt;
       this.set(at === undefined ? 0 : Math.max(0, (performance.now() - at) / 1000));
     },
   });

@@ -84,7 +84,7 @@ describe('series known in advance', () => {
     for (const reason of GATE_REBUILD_REASONS.filter((r) => r !== 'startup')) {
       expect(valueAtBoot('stampede_gate_rebuilds_total', { reason }), reason).toBe(0);
     }
-    expect(valueAtBoot('stampede_order_writer_oldest_queued_seconds', {})).toBe(0);
+    expect(valueAtBoot('stampede_order_writer_oldest_order_seconds', {})).toBe(0);
     expect(valueAtBoot('stampede_order_writer_queued_orders', {})).toBe(0);
     expect(
       valueAtBoot('http_request_oldest_in_flight_seconds', {
@@ -146,7 +146,7 @@ describe('series known in advance', () => {
         'http_requests_total',
         'stampede_gate_rebuilds_total',
         'stampede_order_outcomes_total',
-        'stampede_order_writer_oldest_queued_seconds',
+        'stampede_order_writer_oldest_order_seconds',
       ]),
     );
   });

@@ -148,7 +148,7 @@ describe('alerts on a live API, evaluated by a real Prometheus', () => {
     } finally {
       await lock.release();
     }
-    // 10 s of waiting plus the scaled `for:` (6 s), plus scrapes and evaluations.
+    // 5 s of waiting plus the scaled `for:` (6 s), plus scrapes and evaluations.
     expect(firedAfter).toBeLessThan(50_000);
     const gone = await prometheus.query(
       'sum(http_requests_total{job="stampede-api", route="/api/orders", status_code="499"})',

@@ -52,7 +52,7 @@ describe('a stalled order path', () => {
     expect(value(during, 'http_request_oldest_in_flight_seconds', ORDERS)).toBeGreaterThan(1);
     expect(value(during, 'stampede_order_writer_transactions_in_flight')).toBe(2);
     expect(value(during, 'stampede_order_writer_queued_orders')).toBe(2);
-    expect(value(during, 'stampede_order_writer_oldest_queued_seconds')).toBeGreaterThan(1);
+    expect(value(during, 'stampede_order_writer_oldest_order_seconds')).toBeGreaterThan(1);
     expect(value(during, 'http_requests_total', { ...ORDERS, status_code: '499' })).toBe(0);
 
     // The buyers give up after 2.5 s: each is counted at that moment, with the time it waited.
@@ -82,7 +82,7 @@ describe('a stalled order path', () => {
     await rt.ctx.writer.drain();
     const done = await scrape();
     expect(value(done, 'stampede_order_writer_queued_orders')).toBe(0);
-    expect(value(done, 'stampede_order_writer_oldest_queued_seconds')).toBe(0);
+    expect(value(done, 'stampede_order_writer_oldest_order_seconds')).toBe(0);
     expect(value(done, 'http_requests_total', ORDERS)).toBe(4);
     expect(value(done, 'stampede_order_outcomes_total', { outcome: 'created' })).toBe(4);
   });

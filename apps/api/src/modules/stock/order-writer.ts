@@ -107,6 +107,8 @@ export class OrderWriter {
   private queue: Pending[] = [];
   private inFlight = 0;
   private readonly productLoad = new Map<number, number>();
+  /** Batches in a transaction now, each in queue order (for the backlog's oldest order). */
+  private readonly writing = new Set<Pending[]>();
   private idle: (() => void)[] = [];
 
   constructor(private readonly options: OrderWriterOptions) {}
@@ -118,13 +120,14 @@ export class OrderWriter {
     });
   }
 
-  /** What waits for the database now (read by /metrics). The queue keeps arrival order. */
+  /** What waits for the database now (read by /metrics). Queue and batches keep arrival order. */
   get backlog(): WriterBacklog {
-    return {
-      queued: this.queue.length,
-      transactions: this.inFlight,
-      oldestQueuedAt: this.queue[0]?.queuedAt,
-    };
+    let oldestAt = this.queue[0]?.queuedAt;
+    for (const batch of this.writing) {
+      const at = batch[0]!.queuedAt;
+      if (oldestAt === undefined || at < oldestAt) oldestAt = at;
+    }
+    return { queued: this.queue.length, transactions: this.inFlight, oldestAt };
   }
 
   /** Resolves once every queued order has its answer. */
@@ -159,6 +162,7 @@ export class OrderWriter {
       this.queue = rest;
       for (const id of batchProducts) this.productLoad.set(id, (this.productLoad.get(id) ?? 0) + 1);
       this.inFlight += 1;
+      this.writing.add(batch);
       void this.run(batch).finally(() => {
         for (const id of batchProducts) {
           const load = (this.productLoad.get(id) ?? 1) - 1;
@@ -166,6 +170,7 @@ export class OrderWriter {
           else this.productLoad.set(id, load);
         }
         this.inFlight -= 1;
+        this.writing.delete(batch);
         this.pump();
         if (this.inFlight === 0 && this.queue.length === 0) {
           for (const resolve of this.idle.splice(0)) resolve();
