@@ -13,12 +13,15 @@ const WIDTH = 640;
 const HEIGHT = 200;
 const PAD = { left: 48, right: 12, top: 10, bottom: 24 };
 
-/** Round ticks for an axis from 0 to `max`. */
-function ticks(max: number): number[] {
+/** Round ticks for an axis from 0 to `max` (whole numbers for counts). */
+function ticks(max: number, integer: boolean): number[] {
   if (max <= 0) return [0];
-  const raw = max / 4;
+  const raw = integer ? Math.max(1, max / 4) : max / 4;
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw;
+  const step =
+    [1, 2, 2.5, 5, 10]
+      .map((m) => m * power)
+      .find((s) => s >= raw && (!integer || Number.isInteger(s))) ?? raw;
   const out: number[] = [];
   for (let v = 0; v <= max + step / 2; v += step) out.push(v);
   return out;
@@ -34,12 +37,15 @@ export function LineChart({
   xs,
   series,
   format = (v) => v.toLocaleString('en-US'),
+  integer = true,
   testId,
 }: {
   title: string;
   xs: number[];
   series: ChartSeries[];
   format?: (value: number) => string;
+  /** The values are counts: whole-number ticks. */
+  integer?: boolean;
   testId?: string;
 }) {
   const titleId = useId();
@@ -47,7 +53,7 @@ export function LineChart({
     0,
     ...series.flatMap((s) => s.values.filter((v): v is number => v !== null)),
   );
-  const yTicks = ticks(max);
+  const yTicks = ticks(max, integer);
   const top = yTicks.at(-1) || 1;
   const x0 = xs[0] ?? 0;
   const span = Math.max(1, (xs.at(-1) ?? 1) - x0);

@@ -130,6 +130,7 @@ export function LiveSaleCharts() {
                 xs={chart.xs}
                 series={chart.latency}
                 format={seconds}
+                integer={false}
                 testId="chart-latency"
               />
             </ChartCard>
@@ -152,7 +153,11 @@ export function LiveSaleCharts() {
                     <div className="mb-2 flex items-center justify-between gap-2">
                       <span className="truncate font-semibold">{sale.name}</span>
                       <span className="flex items-center gap-2 text-xs text-muted-foreground">
-                        {sale.sold_out_at ? <Badge tone="destructive">sold out</Badge> : null}
+                        {sale.left === 0 && sale.sold_out_at ? (
+                          <Badge tone="destructive">sold out</Badge>
+                        ) : sale.sold_out_at ? (
+                          <Badge tone="info">units back on sale</Badge>
+                        ) : null}
                         <Link
                           to={paths.admin.saleReport(sale.product_id)}
                           className="font-medium text-primary hover:underline"
