@@ -108,32 +108,29 @@ export function LiveSaleCharts() {
       {chart && state ? (
         <>
           <div className="grid gap-4 lg:grid-cols-3" data-testid="live-traffic">
-            <ChartCard>
-              <LineChart
-                title="Attempts and orders per second"
-                xs={chart.xs}
-                series={chart.rates}
-                testId="chart-rates"
-              />
-            </ChartCard>
-            <ChartCard>
-              <LineChart
-                title="Refusals per second, by reason"
-                xs={chart.xs}
-                series={chart.refusals}
-                testId="chart-refusals"
-              />
-            </ChartCard>
-            <ChartCard>
-              <LineChart
-                title="Answer latency (POST /api/orders)"
-                xs={chart.xs}
-                series={chart.latency}
-                format={seconds}
-                integer={false}
-                testId="chart-latency"
-              />
-            </ChartCard>
+            {[
+              {
+                title: 'Attempts and orders per second',
+                series: chart.rates,
+                testId: 'chart-rates',
+              },
+              {
+                title: 'Refusals per second, by reason',
+                series: chart.refusals,
+                testId: 'chart-refusals',
+              },
+              {
+                title: 'Answer latency (POST /api/orders)',
+                series: chart.latency,
+                testId: 'chart-latency',
+                format: seconds,
+                integer: false,
+              },
+            ].map((panel) => (
+              <ChartCard key={panel.testId}>
+                <LineChart xs={chart.xs} {...panel} />
+              </ChartCard>
+            ))}
           </div>
           {state.sales.length > 0 && (
             <div className="grid gap-4 md:grid-cols-2">
