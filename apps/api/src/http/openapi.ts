@@ -47,7 +47,8 @@ const STATUS_TEXT: Record<string, string> = {
   '415': 'unsupported_media_type: send application/json',
   '422': 'idempotency_key_reused: the same Idempotency-Key with a different body',
   '429': 'rate_limited: wait for the `Retry-After` seconds',
-  '503': 'Unavailable: wait for the `Retry-After` seconds',
+  '503':
+    'service_unavailable (the database is away) or stock_unavailable (the stock gate is): wait for the `Retry-After` seconds',
 };
 
 type Json = Record<string, unknown>;
@@ -105,8 +106,14 @@ function describeResponses(item: Json): Json {
       const body = (operation as Json).requestBody as Json | undefined;
       const content = body?.content as Record<string, { schema?: Json }> | undefined;
       const optionalBody = content?.['application/json']?.schema?.nullable === true;
+      // Every operation that can fail can also find a dependency away: 503 with Retry-After.
+      const anError = Object.entries(responses).find(([status]) => Number(status) >= 400);
+      const withOutage =
+        anError && !('503' in responses)
+          ? { ...responses, '503': { ...(anError[1] as Json), description: 'Default Response' } }
+          : responses;
       const described = Object.fromEntries(
-        Object.entries(responses).map(([status, response]) => {
+        Object.entries(withOutage).map(([status, response]) => {
           const r = response as Json;
           const text = STATUS_TEXT[status];
           return [

@@ -28,6 +28,8 @@ export interface RefusalRecord {
  */
 export class IdempotencyLog {
   private buffer: RefusalRecord[] = [];
+  /** The (user, key) pairs in `buffer`. */
+  private readonly buffered = new Set<string>();
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
 
@@ -53,6 +55,10 @@ export class IdempotencyLog {
   }
 
   record(refusal: RefusalRecord): void {
+    // A key replayed again and again is written once (the insert keeps the first anyway).
+    const slot = `${refusal.userId}\u0000${refusal.key}`;
+    if (this.buffered.has(slot)) return;
+    this.buffered.add(slot);
     this.buffer.push(refusal);
     this.options.metrics.idempotencyRecordsPending.set(this.buffer.length);
     if (this.buffer.length >= 500) void this.flush();
@@ -93,26 +99,31 @@ export class IdempotencyLog {
         ],
       });
       metrics.idempotencyRecordsWritten.inc(rows.length);
+      this.forget(rows);
     } catch (error) {
-      // Kept for the next flush, the oldest first. Losing some would only mean a replay is
-      // decided again; it could never make a second order.
+      if (!isDatabaseUnavailable(error) && !isDatabaseTimeout(error)) {
+        // A batch the database refuses (not one it could not take) would be refused forever.
+        // Losing it only means these keys' replays are decided again: never a second order.
+        this.options.logger.warn({ err: error, count: rows.length }, 'idempotency records refused');
+        metrics.idempotencyRecordsDropped.inc(rows.length);
+        this.forget(rows);
+        return;
+      }
+      // Kept for the next flush, the oldest first, while the database is away.
+      this.options.outage.failed(error);
       this.buffer = rows.concat(this.buffer);
       const excess = this.buffer.length - maxPending;
       if (excess > 0) {
-        this.buffer.splice(0, excess);
+        this.forget(this.buffer.splice(0, excess));
         metrics.idempotencyRecordsDropped.inc(excess);
-      }
-      if (isDatabaseUnavailable(error) || isDatabaseTimeout(error)) {
-        this.options.outage.failed(error);
-      } else {
-        this.options.logger.warn(
-          { err: error, count: rows.length },
-          'idempotency records not written; retrying',
-        );
       }
     } finally {
       metrics.idempotencyRecordsPending.set(this.buffer.length);
     }
+  }
+
+  private forget(rows: readonly RefusalRecord[]): void {
+    for (const row of rows) this.buffered.delete(`${row.userId}\u0000${row.key}`);
   }
 
   /** Reload every unexpired answer into the gate (after it lost its data, or at start-up). */

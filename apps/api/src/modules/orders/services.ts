@@ -110,7 +110,7 @@ export async function placeOrder({
     });
   switch (step.kind) {
     case 'replay':
-      return replay(ctx, userId, step.answer);
+      return replay(ctx, userId, step.answer, { key: idempotencyKey!, fingerprint: fingerprint! });
     case 'rate_limited':
       ctx.metrics.orderOutcomes.inc({ outcome: 'rate_limited' });
       throw withoutStack(() => new RateLimitedError(step.retryAfterMs));
@@ -276,9 +276,22 @@ async function replay(
   ctx: AppContext,
   userId: number,
   answer: StoredAnswer,
+  { key, fingerprint }: { key: string; fingerprint: string },
 ): Promise<PlaceOrderResult> {
   ctx.metrics.orderOutcomes.inc({ outcome: 'replayed' });
-  if ('refusal' in answer) throw storedRefusalError(answer);
+  if ('refusal' in answer) {
+    // Kept by the gate script itself, possibly for an attempt whose own answer never left
+    // (Redis ran it after the API had given up): recorded in PostgreSQL now, if it was not.
+    const error = storedRefusalError(answer);
+    ctx.idempotencyLog.record({
+      userId,
+      key,
+      fingerprint,
+      status: error.status,
+      body: { error: { code: error.code, message: error.message, details: error.details } },
+    });
+    throw error;
+  }
   if (answer.orderId !== undefined) {
     const order = await getOrderForUser({ db: ctx.db, orderId: answer.orderId, userId });
     if (order) return { order, replayed: true };

@@ -32,6 +32,9 @@ export interface Buyer {
  * processes only; the machine's shared services are never touched.
  */
 export class FaultShop {
+  /** Redis snapshots taken during the run, oldest first (for restarts from old data). */
+  readonly snapshots: string[] = [];
+
   private constructor(
     readonly postgres: OwnPostgres,
     readonly redis: OwnRedis,
@@ -74,6 +77,10 @@ export class FaultShop {
     if (login.kind !== 'ok' || login.status !== 200) throw new Error('operator cannot sign in');
     const tokens = createTokenService({ secret, ttlSeconds: 3600 });
     return new FaultShop(postgres, redis, apis, tokens, String(login.body!.access_token));
+  }
+
+  async takeSnapshot(): Promise<void> {
+    this.snapshots.push(await this.redis.snapshot());
   }
 
   async stop(): Promise<void> {
