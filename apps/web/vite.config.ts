@@ -15,7 +15,9 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
-    sourcemap: true,
+    // Maps are built for whoever debugs a release, but no script points at them: the API
+    // serves them (with a SourceMap header) only when its operator sets WEB_SOURCE_MAPS=true.
+    sourcemap: 'hidden',
     rolldownOptions: {
       output: {
         // Libraries change less often than the app: separate chunks stay cached across releases.

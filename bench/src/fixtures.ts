@@ -41,12 +41,22 @@ export async function createBuyers(
 
 const b64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');
 
-/** An HS256 access token as the API issues it: {sub, role, iat, exp}. */
-export function signToken(secret: string, userId: number, ttlSeconds = 7200): string {
+/**
+ * An HS256 access token as the API issues it: {iss, aud, sub, role, iat, exp}, with the API's
+ * default issuer, audience and lifetime (it refuses a token meant to live longer).
+ */
+export function signToken(secret: string, userId: number, ttlSeconds = 3600): string {
   const now = Math.floor(Date.now() / 1000);
   const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
   const payload = b64url(
-    JSON.stringify({ sub: String(userId), role: 'customer', iat: now, exp: now + ttlSeconds }),
+    JSON.stringify({
+      iss: 'stampede',
+      aud: 'stampede-api',
+      sub: String(userId),
+      role: 'customer',
+      iat: now,
+      exp: now + ttlSeconds,
+    }),
   );
   const signature = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
   return `${header}.${payload}.${signature}`;

@@ -296,7 +296,8 @@ export function reportMarkdown(output: BenchOutput, jsonFile: string, svgFile: s
       `(max 1 per buyer, ORDER_RATE_LIMIT_MS=${String(s.order_rate_limit_ms)}); open-model arrivals: ` +
       `rush ${JSON.stringify(s.rush)}, then a ramp ${JSON.stringify(s.ramp)} until answers fall behind, ` +
       `then a steady phase at 80% of the saturating rate, then a browse storm ${JSON.stringify(s.storm)}. ` +
-      `Latency is measured from each request's scheduled send time. Raw data: [${basename(jsonFile)}](${basename(jsonFile)}).`,
+      `Latency is measured from each request's scheduled send time. Raw data: \`${basename(jsonFile)}\` beside this ` +
+      `report on the machine that ran it (kept out of git; \`--report\` redraws this report and its chart from it).`,
     '',
   );
   lines.push(`![throughput and latency over time](${basename(svgFile)})`, '');

@@ -24,8 +24,10 @@ import { startServer, type ModeSpec, type RunningServer, type ServerOptions } fr
 import { verifyRun, type ProductUnderTest, type SeenOrder, type Verdict } from './verify.ts';
 
 /**
- * One mode, start to finish: a fresh server and database, the buyers, then the phases
- * (warm-up, rush, ramp to saturation, steady at 80% of it, browse storm), then the verdict.
+ * One mode, start to finish, one function per phase, in the order `runMode` calls them: start the
+ * server (a fresh database), seed the products and buyers, warm up, the rush, the ramp to the
+ * sold-out saturation, steady at 80% of it, the browse storm, collect the memory figures, verify
+ * the sale, stop the server; then `summarize` turns what they measured into the mode's result.
  */
 
 export interface StepReport {
@@ -119,73 +121,91 @@ interface Target {
   readonly warmupBuyers: { ids: number[]; auth: string[] };
 }
 
-async function prepare(
+export interface RunModeHooks {
+  /** Called with the saturating rate before the steady phase (the profiler uses it). */
+  afterRamp?: (saturation: number) => void;
+  /** Skip the steady phase, storm and verification (profiling runs). */
+  loadOnly?: boolean;
+  /** Called as each phase starts and ends (after its answers are in). */
+  onPhase?: (name: string, edge: 'start' | 'end') => void;
+  /** A server started ahead of time (the quick run starts them all at once). */
+  server?: Promise<RunningServer>;
+}
+
+/** Phase: the mode's server (one started ahead of time, or a new one). */
+async function startTheServer(
   spec: ModeSpec,
   scenario: Scenario,
   options: ServerOptions,
   progress: Progress,
   started: Promise<RunningServer> | undefined,
-): Promise<Target> {
+): Promise<RunningServer> {
   progress.phase('starting server');
-  const server =
-    (await started) ?? (await startServer(spec, { ...options, rateLimitMs: scenario.rateLimitMs }));
-  try {
-    const client = new LoadClient({ origin: server.origin, ...scenario.client });
-    // Open every connection now: the sale's first second should not measure TCP handshakes.
-    await Promise.all(
-      Array.from({ length: scenario.client.connections }, () => client.call('GET', '/healthz')),
-    );
-    const total = scenario.buyers + scenario.warmup.buyers;
-    if (spec.kind === 'baseline') {
-      const ids = Array.from({ length: total }, (_, i) => i + 1);
-      const auth = ids.map((id) => `Bearer ${signToken(server.jwtSecret, id)}`);
-      return {
-        spec,
-        server,
-        client,
-        adminToken: undefined,
-        products: { hot: 1, storm: 2, warmup: 3 },
-        buyers: { ids: ids.slice(0, scenario.buyers), auth: auth.slice(0, scenario.buyers) },
-        warmupBuyers: { ids: ids.slice(scenario.buyers), auth: auth.slice(scenario.buyers) },
-      };
-    }
-    progress.phase('creating products and buyers');
-    const adminToken = await loginAdmin(client, server.admin);
-    const tag = `${options.runId}-${spec.name}`;
-    const max = 1;
-    const hot = await createSaleProduct(client, adminToken, {
-      sku: `BENCH-HOT-${tag}`,
-      name: 'Hot product',
-      stock: scenario.units,
-      maxPerUser: max,
-    });
-    const storm = await createSaleProduct(client, adminToken, {
-      sku: `BENCH-STORM-${tag}`,
-      name: 'Second sale',
-      stock: scenario.storm.units,
-      maxPerUser: max,
-    });
-    const warmup = await createSaleProduct(client, adminToken, {
-      sku: `BENCH-WARMUP-${tag}`,
-      name: 'Warm-up product',
-      stock: scenario.warmup.units,
-      maxPerUser: max,
-    });
-    const ids = await createBuyers(server.databaseUrl!, total, tag);
+  return (
+    (await started) ?? (await startServer(spec, { ...options, rateLimitMs: scenario.rateLimitMs }))
+  );
+}
+
+/** Phase: the client's connections, then the sale's products and buyers. */
+async function seed(
+  spec: ModeSpec,
+  scenario: Scenario,
+  options: ServerOptions,
+  progress: Progress,
+  server: RunningServer,
+): Promise<Target> {
+  const client = new LoadClient({ origin: server.origin, ...scenario.client });
+  // Open every connection now: the sale's first second should not measure TCP handshakes.
+  await Promise.all(
+    Array.from({ length: scenario.client.connections }, () => client.call('GET', '/healthz')),
+  );
+  const total = scenario.buyers + scenario.warmup.buyers;
+  if (spec.kind === 'baseline') {
+    const ids = Array.from({ length: total }, (_, i) => i + 1);
     const auth = ids.map((id) => `Bearer ${signToken(server.jwtSecret, id)}`);
     return {
       spec,
       server,
       client,
-      adminToken,
-      products: { hot, storm, warmup },
+      adminToken: undefined,
+      products: { hot: 1, storm: 2, warmup: 3 },
       buyers: { ids: ids.slice(0, scenario.buyers), auth: auth.slice(0, scenario.buyers) },
       warmupBuyers: { ids: ids.slice(scenario.buyers), auth: auth.slice(scenario.buyers) },
     };
-  } catch (error) {
-    await server.stop();
-    throw error;
   }
+  progress.phase('creating products and buyers');
+  const adminToken = await loginAdmin(client, server.admin);
+  const tag = `${options.runId}-${spec.name}`;
+  const max = 1;
+  const hot = await createSaleProduct(client, adminToken, {
+    sku: `BENCH-HOT-${tag}`,
+    name: 'Hot product',
+    stock: scenario.units,
+    maxPerUser: max,
+  });
+  const storm = await createSaleProduct(client, adminToken, {
+    sku: `BENCH-STORM-${tag}`,
+    name: 'Second sale',
+    stock: scenario.storm.units,
+    maxPerUser: max,
+  });
+  const warmup = await createSaleProduct(client, adminToken, {
+    sku: `BENCH-WARMUP-${tag}`,
+    name: 'Warm-up product',
+    stock: scenario.warmup.units,
+    maxPerUser: max,
+  });
+  const ids = await createBuyers(server.databaseUrl!, total, tag);
+  const auth = ids.map((id) => `Bearer ${signToken(server.jwtSecret, id)}`);
+  return {
+    spec,
+    server,
+    client,
+    adminToken,
+    products: { hot, storm, warmup },
+    buyers: { ids: ids.slice(0, scenario.buyers), auth: auth.slice(0, scenario.buyers) },
+    warmupBuyers: { ids: ids.slice(scenario.buyers), auth: auth.slice(scenario.buyers) },
+  };
 }
 
 /** Heap and RSS as the API reports them on /metrics (Node default metrics), in MB. */
@@ -228,51 +248,66 @@ function interleave<K extends string>(weights: Record<K, number>): () => K {
   };
 }
 
-export async function runMode(
-  spec: ModeSpec,
-  scenario: Scenario,
-  options: ServerOptions,
-  progress: Progress,
-  hooks: {
-    /** Called with the saturating rate before the steady phase (the profiler uses it). */
-    afterRamp?: (saturation: number) => void;
-    /** Skip the steady phase, storm and verification (profiling runs). */
-    loadOnly?: boolean;
-    /** Called as each phase starts and ends (after its answers are in). */
-    onPhase?: (name: string, edge: 'start' | 'end') => void;
-    /** A server started ahead of time (the quick run starts them all at once). */
-    server?: Promise<RunningServer>;
-  } = {},
-): Promise<ModeResult> {
-  const target = await prepare(spec, scenario, options, progress, hooks.server);
-  const { server, client } = target;
-  progress.attach(client);
-  const isApi = spec.kind === 'api';
-  const seen = new Map<number, SeenOrder>();
-  const all = new Tally(); // every order attempt after the warm-up
-  const phases: Record<string, PhaseReport> = {};
-  const phaseMarks: { name: string; start_ms: number; end_ms: number }[] = [];
-  let serverErrors = 0;
-  let unanswered = 0;
-  let hotSold = 0;
-  let selloutAt: number | null = null;
-  let hotFirst201: number | null = null;
-  let hotLast201: number | null = null;
-  let rushStart: number;
-  const attemptsFor = new Map<number, number>();
-  let keySeq = 0;
-  let buyerCursor = 0;
+const stockShot = (productId: number): Shot => ({
+  kind: 'stock',
+  method: 'GET',
+  path: `/api/products/${productId}/stock`,
+});
+const listShot: Shot = { kind: 'list', method: 'GET', path: '/api/products?page_size=20' };
 
-  const orderBodies = new Map<number, string>();
-  const orderShot = (productId: number, pool: 'main' | 'warmup'): Shot => {
-    const buyers = pool === 'main' ? target.buyers : target.warmupBuyers;
-    const index = pool === 'main' ? buyerCursor++ % buyers.ids.length : keySeq % buyers.ids.length;
-    const key = `${options.runId}-${spec.name}-${(keySeq += 1)}`;
-    attemptsFor.set(productId, (attemptsFor.get(productId) ?? 0) + 1);
-    let body = orderBodies.get(productId);
+/**
+ * What the phases of one mode share: the shots they fire (each order a fresh idempotency key),
+ * every answer seen (the 201s the verifier checks, the hot product's sell-out), and the runner
+ * that measures a phase.
+ */
+class ModeRun {
+  readonly server: RunningServer;
+  readonly client: LoadClient;
+  /** Order ids answered 201, with who asked and with which key. */
+  readonly seen = new Map<number, SeenOrder>();
+  /** Every order attempt after the warm-up. */
+  readonly all = new Tally();
+  readonly phases: Record<string, PhaseReport> = {};
+  readonly phaseMarks: { name: string; start_ms: number; end_ms: number }[] = [];
+  readonly attemptsFor = new Map<number, number>();
+  serverErrors = 0;
+  unanswered = 0;
+  hotSold = 0;
+  selloutAt: number | null = null;
+  hotFirst201: number | null = null;
+  hotLast201: number | null = null;
+  rushStart = 0;
+  /** Set when the rush starts: the warm-up stays out of the chart. */
+  timeline: Timeline | undefined;
+  /** CPU at the start of the running phase (the ramp measures each step from it). */
+  phaseSnapshot: CpuSnapshot | undefined;
+  private keySeq = 0;
+  private buyerCursor = 0;
+  private warmupCursor = 0;
+  private readonly orderBodies = new Map<number, string>();
+
+  constructor(
+    readonly spec: ModeSpec,
+    readonly scenario: Scenario,
+    readonly options: ServerOptions,
+    readonly progress: Progress,
+    readonly hooks: RunModeHooks,
+    readonly target: Target,
+  ) {
+    this.server = target.server;
+    this.client = target.client;
+  }
+
+  orderShot(productId: number, pool: 'main' | 'warmup'): Shot {
+    const buyers = pool === 'main' ? this.target.buyers : this.target.warmupBuyers;
+    const index =
+      pool === 'main' ? this.buyerCursor++ % buyers.ids.length : this.keySeq % buyers.ids.length;
+    const key = `${this.options.runId}-${this.spec.name}-${(this.keySeq += 1)}`;
+    this.attemptsFor.set(productId, (this.attemptsFor.get(productId) ?? 0) + 1);
+    let body = this.orderBodies.get(productId);
     if (!body) {
       body = JSON.stringify({ items: [{ product_id: productId, quantity: 1 }] });
-      orderBodies.set(productId, body);
+      this.orderBodies.set(productId, body);
     }
     return {
       kind: 'order',
@@ -286,14 +321,14 @@ export async function runMode(
       body,
       tag: { userId: buyers.ids[index]!, key, productId } satisfies SeenOrder,
     };
-  };
-  let warmupCursor = 0;
-  const warmupOrder = (): Shot => {
-    const buyers = target.warmupBuyers;
-    const index = warmupCursor++ % buyers.ids.length;
-    const key = `${options.runId}-${spec.name}-w${index}-${warmupCursor}`;
-    const productId = target.products.warmup;
-    attemptsFor.set(productId, (attemptsFor.get(productId) ?? 0) + 1);
+  }
+
+  warmupOrder(): Shot {
+    const buyers = this.target.warmupBuyers;
+    const index = this.warmupCursor++ % buyers.ids.length;
+    const key = `${this.options.runId}-${this.spec.name}-w${index}-${this.warmupCursor}`;
+    const productId = this.target.products.warmup;
+    this.attemptsFor.set(productId, (this.attemptsFor.get(productId) ?? 0) + 1);
     return {
       kind: 'order',
       method: 'POST',
@@ -306,44 +341,39 @@ export async function runMode(
       body: JSON.stringify({ items: [{ product_id: productId, quantity: 1 }] }),
       tag: { userId: buyers.ids[index]!, key, productId } satisfies SeenOrder,
     };
-  };
-  const stockShot = (productId: number): Shot => ({
-    kind: 'stock',
-    method: 'GET',
-    path: `/api/products/${productId}/stock`,
-  });
-  const listShot: Shot = { kind: 'list', method: 'GET', path: '/api/products?page_size=20' };
+  }
 
-  let timeline: Timeline | undefined;
-  const onAnswer = (answer: Answer) => {
+  private readonly onAnswer = (answer: Answer): void => {
     if (answer.shot.kind !== 'order') return;
-    if (answer.status === 0 && answer.outcome !== 'client_dropped') unanswered += 1;
-    if (answer.status >= 500 && answer.status !== 503) serverErrors += 1;
+    if (answer.status === 0 && answer.outcome !== 'client_dropped') this.unanswered += 1;
+    if (answer.status >= 500 && answer.status !== 503) this.serverErrors += 1;
     if (answer.status === 201) {
       const tag = answer.shot.tag as SeenOrder;
       const id = (answer.body as { id?: number } | undefined)?.id;
-      if (typeof id === 'number') seen.set(id, tag);
-      if (tag.productId === target.products.hot) {
-        hotSold += 1;
-        hotFirst201 ??= answer.doneAt;
-        hotLast201 = answer.doneAt;
-        if (hotSold === scenario.units) selloutAt = answer.doneAt;
+      if (typeof id === 'number') this.seen.set(id, tag);
+      if (tag.productId === this.target.products.hot) {
+        this.hotSold += 1;
+        this.hotFirst201 ??= answer.doneAt;
+        this.hotLast201 = answer.doneAt;
+        if (this.hotSold === this.scenario.units) this.selloutAt = answer.doneAt;
       }
     }
   };
 
-  const runPhase = async (
+  /** Fire a phase's segments, wait for its last answers, and record what it measured. */
+  async runPhase(
     name: string,
     segments: Segment[] | Iterable<Segment>,
     after?: (result: SegmentResult) => boolean,
-  ): Promise<{ results: SegmentResult[]; report: PhaseReport; tally: Tally }> => {
+  ): Promise<{ results: SegmentResult[]; report: PhaseReport; tally: Tally }> {
+    const { server, client, progress, scenario, hooks, timeline } = this;
     progress.phase(name);
     const before: CpuSnapshot = cpuSnapshot(server.apiPids());
-    phaseSnapshot = before;
+    this.phaseSnapshot = before;
     hooks.onPhase?.(name, 'start');
     const started = performance.now();
     const results = await client.run(segments, {
-      onAnswer,
+      onAnswer: this.onAnswer,
       ...(name === 'warm-up' ? {} : { timeline }),
       after: (result) => {
         progress.step(result);
@@ -378,208 +408,255 @@ export async function runMode(
       ),
       late_sends: results.reduce((sum, r) => sum + r.lateSends, 0),
     };
-    phases[name] = report;
+    this.phases[name] = report;
     if (timeline && name !== 'warm-up') {
-      phaseMarks.push({
+      this.phaseMarks.push({
         name,
         start_ms: Math.round(started - timeline.origin),
         end_ms: Math.round(ended - timeline.origin),
       });
     }
     return { results, report, tally };
-  };
+  }
 
-  const pause = () => sleep(scenario.pauseMs);
-  let phaseSnapshot: CpuSnapshot | undefined;
-  let verdict: Verdict | null = null;
-  let saturation = 0;
-  let offeredAtSaturation = 0;
-  let maxOffered = 0;
+  /** The quiet between two phases. */
+  pause(): Promise<void> {
+    return sleep(this.scenario.pauseMs);
+  }
+}
+
+/** Phase: JIT, pools, caches, on a product and buyers of its own; nothing is measured. */
+async function warmUp(run: ModeRun): Promise<void> {
+  const warm = run.scenario.warmup;
+  const nextWarm = interleave({ order: 2, stock: 1 });
+  await run.runPhase('warm-up', [
+    {
+      name: 'warm-up',
+      rate: warm.rate,
+      durationMs: warm.durationMs,
+      next: () =>
+        nextWarm() === 'order' ? run.warmupOrder() : stockShot(run.target.products.warmup),
+    },
+  ]);
+}
+
+/** Phase: the sale opens; orders/s, the time to sell out and the success latency. */
+async function rush(run: ModeRun): Promise<void> {
+  const { scenario } = run;
+  run.rushStart = performance.now();
+  run.timeline = new Timeline(run.rushStart, scenario.windowMs);
+  const phase = await run.runPhase('rush', [
+    {
+      name: 'rush',
+      rate: scenario.rush.rate,
+      durationMs: scenario.rush.durationMs,
+      next: () => run.orderShot(run.target.products.hot, 'main'),
+    },
+  ]);
+  run.all.merge(phase.tally);
+}
+
+interface Saturation {
+  /** The best answers/s of a ramp step: the mode's attempts/s at saturation. */
+  readonly rate: number;
+  readonly offeredAtSaturation: number;
+  readonly maxOffered: number;
+  readonly saturated: boolean;
+  readonly clientBound: boolean;
+  readonly steps: StepReport[];
+}
+
+/** Phase: sold-out refusals at a rising rate until answers fall behind (the saturation). */
+async function rampToSaturation(run: ModeRun): Promise<Saturation> {
+  const { scenario } = run;
+  const steps = function* (): Generator<Segment> {
+    for (
+      let rate = scenario.ramp.startRate;
+      rate <= scenario.ramp.maxRate;
+      rate *= scenario.ramp.factor
+    ) {
+      yield {
+        name: `ramp ${Math.round(rate)}/s`,
+        rate: Math.round(rate),
+        durationMs: scenario.ramp.stepMs,
+        next: () => run.orderShot(run.target.products.hot, 'main'),
+      };
+    }
+  };
+  // Saturated: answers fell behind the arrivals two steps running (one step can be noise),
+  // or far behind once. A client that cannot keep its own schedule stops the ramp too.
   let saturated = false;
   let clientBound = false;
-  const ramp: StepReport[] = [];
-  let steadyRate = 0;
-  const storm: ModeResult['storm'] = {
-    offered_per_s: { orders: 0, stock: 0, list: 0 },
-    latency_ms: {},
-    answered_per_s: 0,
-    status_counts: {},
+  let behindSteps = 0;
+  let lateSteps = 0;
+  let stepSnapshot: CpuSnapshot | undefined;
+  const stepCpu: (CpuUse | null)[] = [];
+  const phase = await run.runPhase('ramp', steps(), (result) => {
+    stepSnapshot ??= run.phaseSnapshot;
+    const now = stepSnapshot ? cpuSnapshotOf(stepSnapshot) : undefined;
+    stepCpu.push(stepSnapshot && now ? cpuBetween(stepSnapshot, now) : null);
+    stepSnapshot = now;
+    const ratio = result.answeredPerS / result.rate;
+    behindSteps = ratio < scenario.ramp.saturatedBelow ? behindSteps + 1 : 0;
+    lateSteps = result.lateSends > 0.2 * result.tally.offered ? lateSteps + 1 : 0;
+    if (lateSteps >= 2) clientBound = true;
+    if (behindSteps >= 2 || ratio < 0.6) saturated = true;
+    return !saturated && !clientBound;
+  });
+  run.all.merge(phase.tally);
+  let best = 0;
+  let offeredAtSaturation = 0;
+  let maxOffered = 0;
+  const reports: StepReport[] = [];
+  for (const result of phase.results) {
+    maxOffered = Math.max(maxOffered, result.rate);
+    if (result.answeredPerS > best) {
+      best = result.answeredPerS;
+      offeredAtSaturation = result.rate;
+    }
+    reports.push({
+      offered_per_s: result.rate,
+      cpu_cores: stepCpu[reports.length] ?? null,
+      answered_per_s: r1(result.answeredPerS),
+      orders_per_s: r1(result.successPerS),
+      latency_ms: result.tally.all.summaryMs(),
+      late_sends: result.lateSends,
+      dropped: result.tally.outcomes.client_dropped ?? 0,
+      errors: result.tally.errors,
+    });
+  }
+  return {
+    rate: r1(best),
+    offeredAtSaturation,
+    maxOffered,
+    saturated,
+    clientBound,
+    steps: reports,
   };
-  let peaks: Record<string, number> = {};
-  let serverExitCode: number | null;
-  let memory: Record<string, number> | null = null;
-  try {
-    // Warm-up: JIT, pools, caches; its own product and buyers.
-    const warm = scenario.warmup;
-    const nextWarm = interleave({ order: 2, stock: 1 });
-    await runPhase('warm-up', [
-      {
-        name: 'warm-up',
-        rate: warm.rate,
-        durationMs: warm.durationMs,
-        next: () => (nextWarm() === 'order' ? warmupOrder() : stockShot(target.products.warmup)),
-      },
-    ]);
-    await pause();
+}
 
-    rushStart = performance.now();
-    timeline = new Timeline(rushStart, scenario.windowMs);
-    const rush = await runPhase('rush', [
-      {
-        name: 'rush',
-        rate: scenario.rush.rate,
-        durationMs: scenario.rush.durationMs,
-        next: () => orderShot(target.products.hot, 'main'),
-      },
-    ]);
-    all.merge(rush.tally);
-    await pause();
-
+/** Phase: refusals at 80% of the saturating rate (the rejection latency); its rate. */
+async function steady(run: ModeRun, saturation: number): Promise<number> {
+  const { scenario } = run;
+  const rate = Math.max(50, Math.round(saturation * scenario.steady.share));
+  const phase = await run.runPhase('steady', [
     {
-      const steps = function* (): Generator<Segment> {
-        for (
-          let rate = scenario.ramp.startRate;
-          rate <= scenario.ramp.maxRate;
-          rate *= scenario.ramp.factor
-        ) {
-          yield {
-            name: `ramp ${Math.round(rate)}/s`,
-            rate: Math.round(rate),
-            durationMs: scenario.ramp.stepMs,
-            next: () => orderShot(target.products.hot, 'main'),
-          };
-        }
-      };
-      // Saturated: answers fell behind the arrivals two steps running (one step can be noise),
-      // or far behind once. A client that cannot keep its own schedule stops the ramp too.
-      let behindSteps = 0;
-      let lateSteps = 0;
-      let stepSnapshot: CpuSnapshot | undefined;
-      const stepCpu: (CpuUse | null)[] = [];
-      const rampPhase = await runPhase('ramp', steps(), (result) => {
-        stepSnapshot ??= phaseSnapshot;
-        const now = stepSnapshot ? cpuSnapshotOf(stepSnapshot) : undefined;
-        stepCpu.push(stepSnapshot && now ? cpuBetween(stepSnapshot, now) : null);
-        stepSnapshot = now;
-        const ratio = result.answeredPerS / result.rate;
-        behindSteps = ratio < scenario.ramp.saturatedBelow ? behindSteps + 1 : 0;
-        lateSteps = result.lateSends > 0.2 * result.tally.offered ? lateSteps + 1 : 0;
-        if (lateSteps >= 2) clientBound = true;
-        if (behindSteps >= 2 || ratio < 0.6) saturated = true;
-        return !saturated && !clientBound;
-      });
-      all.merge(rampPhase.tally);
-      for (const result of rampPhase.results) {
-        maxOffered = Math.max(maxOffered, result.rate);
-        if (result.answeredPerS > saturation) {
-          saturation = result.answeredPerS;
-          offeredAtSaturation = result.rate;
-        }
-        ramp.push({
-          offered_per_s: result.rate,
-          cpu_cores: stepCpu[ramp.length] ?? null,
-          answered_per_s: r1(result.answeredPerS),
-          orders_per_s: r1(result.successPerS),
-          latency_ms: result.tally.all.summaryMs(),
-          late_sends: result.lateSends,
-          dropped: result.tally.outcomes.client_dropped ?? 0,
-          errors: result.tally.errors,
-        });
-      }
-      saturation = r1(saturation);
-      hooks.afterRamp?.(saturation);
-      await pause();
-    }
+      name: `steady ${rate}/s`,
+      rate,
+      durationMs: scenario.steady.durationMs,
+      next: () => run.orderShot(run.target.products.hot, 'main'),
+    },
+  ]);
+  run.all.merge(phase.tally);
+  return rate;
+}
 
-    if (!hooks.loadOnly) {
-      steadyRate = Math.max(50, Math.round(saturation * scenario.steady.share));
-      const steady = await runPhase('steady', [
-        {
-          name: `steady ${steadyRate}/s`,
-          rate: steadyRate,
-          durationMs: scenario.steady.durationMs,
-          next: () => orderShot(target.products.hot, 'main'),
-        },
-      ]);
-      all.merge(steady.tally);
-      await pause();
-
-      // Browse storm during a second sale.
-      const s = scenario.storm;
-      const orderRate = (s.units * s.orderAttemptsPerUnit) / (s.durationMs / 1000);
-      const readRate = Math.max(100, saturation * s.readShare);
-      const listRate = readRate * s.listShare;
-      const stockRate = readRate - listRate;
-      storm.offered_per_s.orders = r1(orderRate);
-      storm.offered_per_s.stock = r1(stockRate);
-      storm.offered_per_s.list = r1(listRate);
-      const pick = interleave({
-        order: Math.round(orderRate),
-        stock: Math.round(stockRate),
-        list: Math.round(listRate),
-      });
-      let poll = 0;
-      const stormTally = new Tally();
-      const stormPhase = await runPhase('storm', [
-        {
-          name: 'storm',
-          rate: Math.round(orderRate + readRate),
-          durationMs: s.durationMs,
-          next: () => {
-            const kind = pick();
-            if (kind === 'order') return orderShot(target.products.storm, 'main');
-            if (kind === 'list') return listShot;
-            poll += 1;
-            return stockShot(poll % 2 === 0 ? target.products.hot : target.products.storm);
-          },
-        },
-      ]);
-      stormTally.merge(stormPhase.tally);
-      storm.answered_per_s = stormPhase.report.answered_per_s;
-      storm.status_counts = stormPhase.tally.outcomes;
-      storm.latency_ms.order_success = stormPhase.tally.success.summaryMs();
-      storm.latency_ms.order_rejected = stormPhase.tally.rejected.summaryMs();
-      storm.latency_ms.reads = stormPhase.tally.read.summaryMs();
-      // Orders of the storm count in the mode's status counts too.
-      for (const [key, n] of Object.entries(stormPhase.tally.outcomes)) {
-        if (key.startsWith('stock ') || key.startsWith('list ')) continue;
-        all.outcomes[key] = (all.outcomes[key] ?? 0) + n;
-      }
-
-      await sleep(500);
-      peaks = server.peakRss();
-      if (spec.metrics) memory = await heapMetrics(client);
-      if (isApi) {
-        progress.phase('verifying');
-        verdict = await verifyRun({
-          databaseUrl: server.databaseUrl!,
-          products: [
-            product('hot', target.products.hot, scenario.units),
-            product('storm', target.products.storm, scenario.storm.units),
-            product('warm-up', target.products.warmup, scenario.warmup.units),
-          ],
-          seen,
-          unanswered,
-          serverErrors,
-          client,
-          adminToken: target.adminToken!,
-          redisPrefix: server.redisPrefix,
-          gateOn: spec.gate && spec.redis,
-        });
-      }
-    }
-  } finally {
-    if (Object.keys(peaks).length === 0) peaks = server.peakRss();
-    progress.phase('stopping server');
-    await client.close().catch(() => undefined);
-    ({ exitCode: serverExitCode } = await server.stop());
+/** Phase: a second sale while product lists and stock polls arrive (reads under orders). */
+async function browseStorm(run: ModeRun, saturation: number): Promise<ModeResult['storm']> {
+  const s = run.scenario.storm;
+  const { products } = run.target;
+  const orderRate = (s.units * s.orderAttemptsPerUnit) / (s.durationMs / 1000);
+  const readRate = Math.max(100, saturation * s.readShare);
+  const listRate = readRate * s.listShare;
+  const stockRate = readRate - listRate;
+  const pick = interleave({
+    order: Math.round(orderRate),
+    stock: Math.round(stockRate),
+    list: Math.round(listRate),
+  });
+  let poll = 0;
+  const phase = await run.runPhase('storm', [
+    {
+      name: 'storm',
+      rate: Math.round(orderRate + readRate),
+      durationMs: s.durationMs,
+      next: () => {
+        const kind = pick();
+        if (kind === 'order') return run.orderShot(products.storm, 'main');
+        if (kind === 'list') return listShot;
+        poll += 1;
+        return stockShot(poll % 2 === 0 ? products.hot : products.storm);
+      },
+    },
+  ]);
+  // Orders of the storm count in the mode's status counts too.
+  for (const [key, n] of Object.entries(phase.tally.outcomes)) {
+    if (key.startsWith('stock ') || key.startsWith('list ')) continue;
+    run.all.outcomes[key] = (run.all.outcomes[key] ?? 0) + n;
   }
+  return {
+    offered_per_s: { orders: r1(orderRate), stock: r1(stockRate), list: r1(listRate) },
+    latency_ms: {
+      order_success: phase.tally.success.summaryMs(),
+      order_rejected: phase.tally.rejected.summaryMs(),
+      reads: phase.tally.read.summaryMs(),
+    },
+    answered_per_s: phase.report.answered_per_s,
+    status_counts: phase.tally.outcomes,
+  };
+}
 
-  function product(label: string, id: number, initial: number): ProductUnderTest {
-    return { id, label, initial, maxPerUser: 1, attempts: attemptsFor.get(id) ?? 0 };
-  }
+/** Phase: the server's memory once the load is over (peak RSS per process, its own heap figures). */
+async function collectMemory(
+  run: ModeRun,
+): Promise<{ peaks: Record<string, number>; memory: Record<string, number> | null }> {
+  await sleep(500);
+  const peaks = run.server.peakRss();
+  const memory = run.spec.metrics ? await heapMetrics(run.client) : null;
+  return { peaks, memory };
+}
 
-  const windows = timeline?.windows ?? [];
+/** Phase: the sale checked in the database and the gate (API modes). */
+async function verify(run: ModeRun): Promise<Verdict> {
+  const { scenario, target, server, spec } = run;
+  const product = (label: string, id: number, initial: number): ProductUnderTest => ({
+    id,
+    label,
+    initial,
+    maxPerUser: 1,
+    attempts: run.attemptsFor.get(id) ?? 0,
+  });
+  run.progress.phase('verifying');
+  return verifyRun({
+    databaseUrl: server.databaseUrl!,
+    products: [
+      product('hot', target.products.hot, scenario.units),
+      product('storm', target.products.storm, scenario.storm.units),
+      product('warm-up', target.products.warmup, scenario.warmup.units),
+    ],
+    seen: run.seen,
+    unanswered: run.unanswered,
+    serverErrors: run.serverErrors,
+    client: run.client,
+    adminToken: target.adminToken!,
+    redisPrefix: server.redisPrefix,
+    gateOn: spec.gate && spec.redis,
+  });
+}
+
+/** Phase: the client's connections closed and the server stopped; its exit code. */
+async function stopTheServer(run: ModeRun): Promise<number | null> {
+  run.progress.phase('stopping server');
+  await run.client.close().catch(() => undefined);
+  return (await run.server.stop()).exitCode;
+}
+
+/** The mode's result from what its phases measured. */
+function summarize(
+  run: ModeRun,
+  measured: {
+    saturation: Saturation | undefined;
+    steadyRate: number;
+    storm: ModeResult['storm'];
+    peaks: Record<string, number>;
+    memory: Record<string, number> | null;
+    verdict: Verdict | null;
+    serverExitCode: number | null;
+  },
+): ModeResult {
+  const { spec, scenario, phases, all } = run;
+  const { saturation, steadyRate, storm, peaks, memory, verdict, serverExitCode } = measured;
+  const windows = run.timeline?.windows ?? [];
   const perS = 1000 / scenario.windowMs;
   const series = windows.map((w): [number, number, number, number | null, number | null] => [
     Math.round(w.offered * perS),
@@ -588,12 +665,15 @@ export async function runMode(
     w.latency.count ? w.latency.percentile(50) / 1000 : null,
     w.latency.count ? w.latency.percentile(99) / 1000 : null,
   ]);
-  const selloutMs = selloutAt === null ? null : Math.round(selloutAt - rushStart);
+  const selloutMs = run.selloutAt === null ? null : Math.round(run.selloutAt - run.rushStart);
   const violations = verdict ? verdict.violations : [];
-  if (!isApi && serverErrors > 0) violations.push(`${serverErrors} answers were 5xx errors`);
+  if (spec.kind !== 'api' && run.serverErrors > 0) {
+    violations.push(`${run.serverErrors} answers were 5xx errors`);
+  }
   const peakValues = Object.values(peaks);
+  const { hotFirst201, hotLast201, hotSold } = run;
   return {
-    attempts_per_s: saturation,
+    attempts_per_s: saturation?.rate ?? 0,
     orders_per_s: selloutMs ? r1(scenario.units / (selloutMs / 1000)) : null,
     sellout_ms: selloutMs,
     latency_ms: {
@@ -607,9 +687,12 @@ export async function runMode(
     correct: violations.length === 0,
     violations,
     description: spec.description,
-    offered_attempts_per_s: { at_saturation: offeredAtSaturation, max: maxOffered },
-    saturated,
-    client_bound: clientBound,
+    offered_attempts_per_s: {
+      at_saturation: saturation?.offeredAtSaturation ?? 0,
+      max: saturation?.maxOffered ?? 0,
+    },
+    saturated: saturation?.saturated ?? false,
+    client_bound: saturation?.clientBound ?? false,
     commit_orders_per_s:
       hotFirst201 !== null && hotLast201 !== null && hotSold > 1 && hotLast201 > hotFirst201
         ? r1(((hotSold - 1) / (hotLast201 - hotFirst201)) * 1000)
@@ -617,12 +700,73 @@ export async function runMode(
     steady_rate_per_s: steadyRate,
     rss_mb_per_process: peaks,
     memory_mb_at_end: memory,
-    startup_ms: server.startupMs,
+    startup_ms: run.server.startupMs,
     server_exit_code: serverExitCode,
     phases,
-    ramp,
+    ramp: saturation?.steps ?? [],
     storm,
     verification: verdict ? (({ correct: _c, violations: _v, ...rest }) => rest)(verdict) : null,
-    timeline: { window_ms: scenario.windowMs, phases: phaseMarks, series },
+    timeline: { window_ms: scenario.windowMs, phases: run.phaseMarks, series },
   };
+}
+
+export async function runMode(
+  spec: ModeSpec,
+  scenario: Scenario,
+  options: ServerOptions,
+  progress: Progress,
+  hooks: RunModeHooks = {},
+): Promise<ModeResult> {
+  const server = await startTheServer(spec, scenario, options, progress, hooks.server);
+  let target: Target;
+  try {
+    target = await seed(spec, scenario, options, progress, server);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  progress.attach(target.client);
+  const run = new ModeRun(spec, scenario, options, progress, hooks, target);
+
+  let saturation: Saturation | undefined;
+  let steadyRate = 0;
+  let storm: ModeResult['storm'] = {
+    offered_per_s: { orders: 0, stock: 0, list: 0 },
+    latency_ms: {},
+    answered_per_s: 0,
+    status_counts: {},
+  };
+  let peaks: Record<string, number> = {};
+  let memory: Record<string, number> | null = null;
+  let verdict: Verdict | null = null;
+  let serverExitCode: number | null;
+  try {
+    await warmUp(run);
+    await run.pause();
+    await rush(run);
+    await run.pause();
+    saturation = await rampToSaturation(run);
+    hooks.afterRamp?.(saturation.rate);
+    await run.pause();
+    if (!hooks.loadOnly) {
+      steadyRate = await steady(run, saturation.rate);
+      await run.pause();
+      storm = await browseStorm(run, saturation.rate);
+      ({ peaks, memory } = await collectMemory(run));
+      if (spec.kind === 'api') verdict = await verify(run);
+    }
+  } finally {
+    // A profiling run (or a failed one) still reports the peak memory it reached.
+    if (Object.keys(peaks).length === 0) peaks = server.peakRss();
+    serverExitCode = await stopTheServer(run);
+  }
+  return summarize(run, {
+    saturation,
+    steadyRate,
+    storm,
+    peaks,
+    memory,
+    verdict,
+    serverExitCode,
+  });
 }

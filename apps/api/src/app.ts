@@ -5,9 +5,11 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.ts';
-import { registerErrorHandling, sendError } from './http/error-handler.ts';
+import { registerErrorHandling, sendError, sendNotFound } from './http/error-handler.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { loggableUrl } from './http/loggable-url.ts';
 import { requestIdOf } from './http/request-id.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { registerWeb } from './http/web.ts';
 import { DEFAULT_WEB_DIST } from './paths.ts';
 import { createAppLoginLimiter, type LoginLimiter } from './modules/auth/login-limiter.ts';
@@ -15,7 +17,7 @@ import { authPlugin } from './modules/auth/plugin.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { adminRoutes } from './modules/admin/routes.ts';
 import { liveRoutes } from './modules/live/routes.ts';
-import { opsRoutes } from './modules/ops/routes.ts';
+import { metricsRoutes, opsRoutes } from './modules/ops/routes.ts';
 import { orderRoutes } from './modules/orders/routes.ts';
 import { productRoutes } from './modules/products/routes.ts';
 import { observeAnswer, registerHttpMetrics } from './observability/http-metrics.ts';
@@ -32,6 +34,12 @@ export async function buildApp({
   /** Sign-in attempt limits; by default shared through Redis when REDIS_URL is set. */
   loginLimiter?: LoginLimiter;
 }): Promise<FastifyInstance> {
+  const headerOptions = {
+    tlsInFront: ctx.config.tlsInFront,
+    imageOrigins: ctx.config.imageOrigins,
+  };
+  const setSecurityHeaders = securityHeaders(headerOptions);
+
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     // One line per answered request is logged below (when REQUEST_LOG is on), not two.
@@ -45,6 +53,7 @@ export async function buildApp({
     // route: answer it with API.md's error body like any other bad input.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
+      setSecurityHeaders(reply, request.url);
       sendError(reply, 400, {
         error: {
           code: 'validation_failed',
@@ -54,6 +63,14 @@ export async function buildApp({
       });
       // No hook runs for an answer given before routing: it is counted here.
       if (ctx.config.metrics) observeAnswer(ctx.metrics, request, reply);
+    },
+    // A client trickling its headers or body, or idling on a kept-alive connection, holds a
+    // socket and its memory: each gets a deadline (checked twice a second).
+    requestTimeout: ctx.config.timeouts.requestMs,
+    keepAliveTimeout: ctx.config.timeouts.keepAliveMs,
+    http: {
+      headersTimeout: ctx.config.timeouts.headersMs,
+      connectionsCheckingInterval: 500,
     },
     return503OnClosing: true,
     trustProxy: ctx.config.trustProxy,
@@ -67,6 +84,7 @@ export async function buildApp({
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    setSecurityHeaders(reply, request.url);
     done();
   });
   if (ctx.config.requestLog) {
@@ -74,7 +92,7 @@ export async function buildApp({
       request.log.info(
         {
           method: request.method,
-          url: request.url,
+          url: loggableUrl(request.url),
           statusCode: reply.statusCode,
           ms: Math.round(reply.elapsedTime * 10) / 10,
         },
@@ -88,10 +106,11 @@ export async function buildApp({
   }
   registerErrorRateWatcher(app, ctx);
 
-  await registerOpenApi(app);
+  if (ctx.config.apiDocs) await registerOpenApi(app, headerOptions);
 
   await app.register(authPlugin, { ctx });
   await app.register(opsRoutes, { ctx });
+  if (!ctx.config.metricsListener) await app.register(metricsRoutes, { ctx, onOwnPort: false });
   const limiter =
     loginLimiter ??
     (await createAppLoginLimiter({
@@ -106,14 +125,29 @@ export async function buildApp({
   await app.register(adminRoutes, { ctx, prefix: '/api/admin' });
   await app.register(liveRoutes, { ctx, prefix: '/api/admin/live' });
 
-  const pageFallback = await registerWeb(app, ctx.config.webDistDir ?? DEFAULT_WEB_DIST);
+  const pageFallback = await registerWeb(app, {
+    webDistDir: ctx.config.webDistDir ?? DEFAULT_WEB_DIST,
+    sourceMaps: ctx.config.webSourceMaps,
+  });
   app.setNotFoundHandler(
-    (request, reply) =>
-      pageFallback?.(request, reply) ??
-      sendError(reply, 404, {
-        error: { code: 'not_found', message: `No route for ${request.method} ${request.url}.` },
-      }),
+    (request, reply) => pageFallback?.(request, reply) ?? sendNotFound(request, reply),
   );
+  return app;
+}
+
+/**
+ * The metrics listener of METRICS_PORT: /metrics alone, answered as on the shop's port (the
+ * same error bodies), and nothing else. Never listens: `server.ts` does.
+ */
+export async function buildMetricsApp({ ctx }: { ctx: AppContext }): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: true,
+  });
+  registerErrorHandling(app);
+  await app.register(metricsRoutes, { ctx, onOwnPort: true });
+  app.setNotFoundHandler(sendNotFound);
   return app;
 }
 
@@ -131,7 +165,8 @@ function registerBodyParsers(app: FastifyInstance): void {
       done(null, undefined);
       return;
     }
-    parseJson(request, text, done);
+    // Callback style: it answers through `done`; whatever it returns is not the answer.
+    void parseJson(request, text, done);
   });
   app.removeContentTypeParser('text/plain');
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -52,7 +53,10 @@ const EnvSchema = z
       .string()
       .refine((value) => Buffer.byteLength(value) >= 32, 'must be at least 32 bytes')
       .optional(),
-    JWT_TTL_S: int(60, 7 * 24 * 3600).default(3600),
+    /** At most 12 hours: ASVS level 2 asks for a new sign-in at least that often. */
+    JWT_TTL_S: int(60, 12 * 3600).default(3600),
+    JWT_ISSUER: z.string().trim().min(1).max(200).default('stampede'),
+    JWT_AUDIENCE: z.string().trim().min(1).max(200).default('stampede-api'),
     ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),
     ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').max(128).optional(),
     ORDER_RATE_LIMIT_MS: int(0, 3_600_000).default(1000),
@@ -65,6 +69,16 @@ const EnvSchema = z
     /** One line per answered request at info level; the benchmark measures its cost. */
     REQUEST_LOG: bool.default(true),
     METRICS: bool.default(true),
+    /** Serve /metrics on this port (and not on PORT), bound to METRICS_HOST. */
+    METRICS_PORT: int(1, 65535).optional(),
+    METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+    /** When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: z
+      .string()
+      .regex(/^[\x21-\x7e]{32,256}$/, 'must be 32 to 256 visible ASCII characters')
+      .optional(),
+    /** Swagger UI at /docs and the OpenAPI document at /openapi.json. */
+    API_DOCS: bool.default(true),
     /** The stock gate in front of PostgreSQL. `off` sends every attempt to the database. */
     STOCK_GATE: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
     /** The sweep: every active product's gate checked against the database, synced where needed. */
@@ -83,6 +97,51 @@ const EnvSchema = z
      * X-Forwarded-For (the sign-in limit counts per client IP).
      */
     TRUST_PROXY: z.string().trim().min(1).optional(),
+    /** The whole request (headers and body) must arrive within this, or 408 and closed. */
+    REQUEST_TIMEOUT_MS: int(100, 600_000).default(10_000),
+    /** The request's headers must arrive within this. */
+    HEADERS_TIMEOUT_MS: int(100, 600_000).default(5_000),
+    /** An idle kept-alive connection is closed after this. */
+    KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
+    /**
+     * Node's thread pool (file reads, DNS, compression, password hashing). Node reads it itself
+     * at start; it is read here to keep password hashing below it.
+     */
+    UV_THREADPOOL_SIZE: int(1, 1024).default(4),
+    /** Password hashes computed at once; default: one less than the cores, below the pool. */
+    PASSWORD_HASH_CONCURRENCY: int(1, 1023).optional(),
+    /** Sign-ups and sign-ins waiting for a hash beyond those; more get 503 with Retry-After. */
+    PASSWORD_HASH_QUEUE: int(0, 100_000).default(64),
+    /**
+     * Other origins product images may come from (comma-separated `https://cdn.example.com`):
+     * admins can set no other, and the page policy loads from no other.
+     */
+    IMAGE_ORIGINS: z
+      .string()
+      .trim()
+      .transform((value, ctx) => {
+        const origins: string[] = [];
+        for (const part of value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)) {
+          const origin = originOf(part);
+          if (!origin) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `must be origins such as https://cdn.example.com, comma-separated (${JSON.stringify(part)} is not one)`,
+            });
+            return z.NEVER;
+          }
+          origins.push(origin);
+        }
+        return origins;
+      })
+      .optional(),
+    /** TLS is terminated in front of the API (a load balancer, a proxy): HSTS is sent. */
+    TLS_IN_FRONT: bool.default(false),
+    /** Serve the web app's source maps (built, never referenced from its scripts otherwise). */
+    WEB_SOURCE_MAPS: bool.default(false),
     /** Where the built web app lives; served at `/` when present. */
     WEB_DIST_DIR: z.string().trim().min(1).optional(),
   })
@@ -94,11 +153,45 @@ const EnvSchema = z
         message: 'ADMIN_EMAIL and ADMIN_PASSWORD must be set together',
       });
     }
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_PORT'],
+        message: 'must differ from PORT (unset it to serve /metrics on PORT)',
+      });
+    }
+    if (
+      env.PASSWORD_HASH_CONCURRENCY !== undefined &&
+      env.PASSWORD_HASH_CONCURRENCY >= env.UV_THREADPOOL_SIZE
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PASSWORD_HASH_CONCURRENCY'],
+        message: `must be below UV_THREADPOOL_SIZE (${env.UV_THREADPOOL_SIZE}): hashing must leave threads for file reads`,
+      });
+    }
+    if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HEADERS_TIMEOUT_MS'],
+        message: 'must not exceed REQUEST_TIMEOUT_MS (the headers are part of the request)',
+      });
+    }
     if (env.WORKERS > 1 && !env.REDIS_URL) {
       ctx.addIssue({
         code: 'custom',
         path: ['WORKERS'],
         message: 'more than one worker needs REDIS_URL: the in-process stock gate is per process',
+      });
+    }
+    // A key generated under DATA_DIR belongs to one process on one machine: processes sharing a
+    // database (or the port) would each sign with a key of their own, and refuse each other's
+    // tokens at random.
+    if (!env.JWT_SECRET && (env.DATABASE_URL || env.WORKERS > 1)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: `must be set when ${env.DATABASE_URL ? 'DATABASE_URL is set' : 'WORKERS is above 1'}: every process must sign with the same key`,
       });
     }
     if (env.WORKERS > 1 && !env.DATABASE_URL) {
@@ -122,12 +215,18 @@ export interface Config {
   readonly dataDir: string;
   readonly jwtSecret: string | undefined;
   readonly jwtTtlSeconds: number;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
   readonly admin: { readonly email: string; readonly password: string } | undefined;
   readonly orderRateLimitMs: number;
   readonly orderPaymentTtlSeconds: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly requestLog: boolean;
   readonly metrics: boolean;
+  /** Where /metrics is served: on PORT (to this machine, or with the token), or its own port. */
+  readonly metricsListener: { readonly port: number; readonly host: string } | undefined;
+  readonly metricsToken: string | undefined;
+  readonly apiDocs: boolean;
   readonly stockGate: 'on' | 'off';
   readonly stockSyncIntervalMs: number;
   readonly stockHoldMaxAgeMs: number;
@@ -136,7 +235,17 @@ export interface Config {
   readonly seedDemo: boolean;
   readonly workers: number;
   readonly webDistDir: string | undefined;
+  readonly webSourceMaps: boolean;
   readonly trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
+  readonly tlsInFront: boolean;
+  /** Origins (scheme://host[:port]) product images may come from, beside the shop's own. */
+  readonly imageOrigins: readonly string[];
+  readonly passwordHashing: { readonly concurrency: number; readonly maxWaiting: number };
+  readonly timeouts: {
+    readonly requestMs: number;
+    readonly headersMs: number;
+    readonly keepAliveMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -171,6 +280,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     dataDir: resolve(e.DATA_DIR),
     jwtSecret: e.JWT_SECRET,
     jwtTtlSeconds: e.JWT_TTL_S,
+    jwtIssuer: e.JWT_ISSUER,
+    jwtAudience: e.JWT_AUDIENCE,
     admin:
       e.ADMIN_EMAIL && e.ADMIN_PASSWORD
         ? Object.freeze({ email: e.ADMIN_EMAIL.toLowerCase(), password: e.ADMIN_PASSWORD })
@@ -180,6 +291,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     requestLog: e.REQUEST_LOG,
     metrics: e.METRICS,
+    metricsListener:
+      e.METRICS_PORT === undefined
+        ? undefined
+        : Object.freeze({ port: e.METRICS_PORT, host: e.METRICS_HOST }),
+    metricsToken: e.METRICS_TOKEN,
+    apiDocs: e.API_DOCS,
     stockGate: e.STOCK_GATE,
     stockSyncIntervalMs: e.STOCK_SYNC_INTERVAL_MS,
     stockHoldMaxAgeMs: e.STOCK_HOLD_MAX_AGE_MS,
@@ -188,8 +305,33 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,
     workers: e.WORKERS,
     webDistDir: e.WEB_DIST_DIR === undefined ? undefined : resolve(e.WEB_DIST_DIR),
+    webSourceMaps: e.WEB_SOURCE_MAPS,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    tlsInFront: e.TLS_IN_FRONT,
+    imageOrigins: Object.freeze(e.IMAGE_ORIGINS ?? []),
+    passwordHashing: Object.freeze({
+      concurrency:
+        e.PASSWORD_HASH_CONCURRENCY ??
+        Math.max(1, Math.min(availableParallelism() - 1, e.UV_THREADPOOL_SIZE - 1)),
+      maxWaiting: e.PASSWORD_HASH_QUEUE,
+    }),
+    timeouts: Object.freeze({
+      requestMs: e.REQUEST_TIMEOUT_MS,
+      headersMs: e.HEADERS_TIMEOUT_MS,
+      keepAliveMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    }),
   });
+}
+
+/** `https://cdn.example.com` (no path, query, credentials) as its origin, or undefined. */
+function originOf(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+    return bare && (url.protocol === 'https:' || url.protocol === 'http:') ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseTrustProxy(value: string | undefined): Config['trustProxy'] {
@@ -207,7 +349,7 @@ function parseTrustProxy(value: string | undefined): Config['trustProxy'] {
 
 function redactValue(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (/SECRET|PASSWORD/.test(name)) return '<redacted>';
+  if (/SECRET|PASSWORD|TOKEN/.test(name)) return '<redacted>';
   if (/_URL$/.test(name)) return value.replace(/\/\/[^@/]*@/, '//<credentials>@');
   return value;
 }

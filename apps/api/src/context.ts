@@ -1,35 +1,45 @@
-import type { Pool } from 'pg';
 import type { Config } from './config.ts';
-import type { Database, Db } from './db/client.ts';
+import type { Database } from './db/client.ts';
+import type { DbOrTx } from './db/transaction.ts';
 import type { Logger } from './lib/logger.ts';
+import type { PasswordHasher } from './modules/auth/passwords.ts';
 import type { TokenService } from './modules/auth/tokens.ts';
 import type { IdempotencyLog } from './modules/orders/idempotency-log.ts';
+import type { OrderWriter } from './modules/orders/order-writer.ts';
 import type { ProductCache } from './modules/products/catalog.ts';
 import type { GateKeeper } from './modules/stock/gate-keeper.ts';
-import type { StockGate } from './modules/stock/gate/types.ts';
-import type { OrderWriter } from './modules/stock/order-writer.ts';
+import type { Admission, StockGate } from './modules/stock/gate/types.ts';
 import type { LiveTrafficPublisher } from './observability/live-traffic.ts';
 import type { Metrics } from './observability/metrics.ts';
 
 /**
- * What services are given: the configuration and every shared resource. Services are plain
- * functions over this, callable from routes, jobs, scripts, the benchmark and tests.
+ * What services and selectors are given: the configuration and every shared component, each
+ * built in `runtime.ts` with what it needs. Services are plain functions over this, callable
+ * from routes, jobs, scripts, the benchmark and tests. Inside `withTransaction` the same context
+ * comes with `db` being the transaction.
  */
 export interface AppContext {
   readonly config: Config;
   readonly logger: Logger;
+  /** The pool, its outage log, and how to close it. */
   readonly database: Database;
-  readonly db: Db;
-  readonly pool: Pool;
-  /** Rate limits and idempotency always live here; stock only when `stockGateEnabled`. */
-  readonly gate: StockGate;
-  readonly stockGateEnabled: boolean;
+  /** The database, or the transaction a service runs in. */
+  readonly db: DbOrTx;
+  /** Who may try to order: the rate limit and the answers idempotency keys keep. */
+  readonly admission: Admission;
+  /** The units on sale in front of PostgreSQL (Redis, in process, or nothing but the database). */
+  readonly stock: StockGate;
   readonly gateKeeper: GateKeeper;
+  readonly writer: OrderWriter;
+  readonly productCache: ProductCache;
+  readonly idempotencyLog: IdempotencyLog;
   readonly metrics: Metrics;
   /** This process's order traffic, written once a second for the live sale view. */
   readonly liveTraffic: LiveTrafficPublisher;
   readonly tokens: TokenService;
-  readonly catalog: ProductCache;
-  readonly writer: OrderWriter;
-  readonly idempotencyLog: IdempotencyLog;
+  /** Password hashing, bounded so that sign-ups cannot stall the rest of the shop. */
+  readonly passwords: PasswordHasher;
 }
+
+/** All a selector needs. */
+export type DbContext = Pick<AppContext, 'db'>;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { count } from 'drizzle-orm';
 import type { Config } from './config.ts';
@@ -11,9 +12,12 @@ import { products } from './db/schema.ts';
 import { every, type Job } from './lib/jobs.ts';
 import { StockUnavailableError } from './lib/errors.ts';
 import type { Logger } from './lib/logger.ts';
+import { TtlCache } from './lib/ttl-cache.ts';
 import { Outage } from './lib/outage.ts';
 import { isDatabaseUnavailable } from './lib/pg-errors.ts';
 import { ensureAdmin } from './modules/auth/services.ts';
+import { commonPasswords, isCommonPassword } from './modules/auth/common-passwords.ts';
+import { createPasswordHasher } from './modules/auth/passwords.ts';
 import { createTokenService } from './modules/auth/tokens.ts';
 import { IdempotencyLog } from './modules/orders/idempotency-log.ts';
 import { expireDueOrders, IDEMPOTENCY_TTL_SECONDS } from './modules/orders/services.ts';
@@ -24,11 +28,18 @@ import { MemoryGate } from './modules/stock/gate/memory-gate.ts';
 import { connectGateRedis, createGateRedis, RedisGate } from './modules/stock/gate/redis-gate.ts';
 import type { StockGate } from './modules/stock/gate/types.ts';
 import { stockKeys } from './modules/stock/keys.ts';
-import { OrderWriter } from './modules/stock/order-writer.ts';
-import { sweepStock } from './modules/stock/services.ts';
+import { OrderWriter } from './modules/orders/order-writer.ts';
+import { sweepStock, syncGate, syncGates } from './modules/stock/services.ts';
+import { DatabaseStock } from './modules/stock/gate/database-stock.ts';
 import { LiveTrafficPublisher } from './observability/live-traffic.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { liveSaleUnits } from './modules/products/live-sales.ts';
+
+/** The operator of the embedded demo shop. */
+export const DEMO_ADMIN_EMAIL = 'admin@stampede.local';
+
+/** How old the database figures on /metrics may be. */
+export const METRICS_DATABASE_MAX_AGE_MS = 5000;
 
 export interface Runtime {
   readonly ctx: AppContext;
@@ -76,29 +87,34 @@ export async function startRuntime(
     closers.push(() => database.close());
     await migrateDatabase(database);
 
-    let gate: StockGate;
-    let onReconnect: ((listener: () => void) => void) | undefined;
+    // The gate: admission and stock on one Redis, or both in process. With STOCK_GATE=off the
+    // stock is the database alone, admission (rate limit, idempotency answers) stays.
     const redisOutage = new Outage({ dependency: 'redis', logger });
     closers.push(async () => redisOutage.close());
+    let gate: RedisGate | MemoryGate;
+    let onReconnect: ((listener: () => void) => void) | undefined;
     if (config.redisUrl) {
       const redis = createGateRedis(config.redisUrl, redisOutage);
       await connectGateRedis(redis);
       gate = new RedisGate(redis, stockKeys(config.redisKeyPrefix));
-      let connectedOnce = false;
+      let connectedOnce = true;
       onReconnect = (listener) =>
         redis.on('ready', () => {
           if (connectedOnce) listener();
           connectedOnce = true;
         });
-      connectedOnce = true;
     } else {
       gate = new MemoryGate();
     }
     closers.push(() => gate.close());
+    const stock: StockGate = config.stockGate === 'on' ? gate : new DatabaseStock();
 
+    // A scrape reads the live sales from the database: at most once per few seconds, however
+    // many scrapers (or scrapes) there are.
+    const liveUnits = new TtlCache<number>(METRICS_DATABASE_MAX_AGE_MS, 1);
     const metrics = createMetrics({
       enabled: config.metrics,
-      collectLiveSaleUnits: () => liveSaleUnits(ctx),
+      collectLiveSaleUnits: () => liveUnits.get('all', () => liveSaleUnits(ctx)),
       collectWriterBacklog: () => writer.backlog,
     });
     const liveTraffic = new LiveTrafficPublisher({ db: database.db, metrics, logger });
@@ -113,61 +129,68 @@ export async function startRuntime(
       flushIntervalMs: 250,
       maxPending: 200_000,
     });
-    const stockGateEnabled = config.stockGate === 'on';
     const writer = new OrderWriter({
       pool: database.pool,
-      gate: stockGateEnabled ? gate : undefined,
       metrics,
-      logger,
       paymentTtlSeconds: config.orderPaymentTtlSeconds,
       idempotencyTtlSeconds: IDEMPOTENCY_TTL_SECONDS,
-      // With the gate, orders reaching the database already own their units: share commits.
-      maxBatch: stockGateEnabled ? 64 : 1,
+      // Orders the gate admitted already own their units: they share commits.
+      maxBatch: stock.tracksStock ? 64 : 1,
       maxConcurrentTransactions: Math.max(2, Math.floor(config.databasePoolSize / 2)),
       perProductConcurrency: 2,
       // A hold's request either starts writing well within its hold's lifetime, or gives up.
-      deadlineMs: config.stockHoldMaxAgeMs / 3,
+      // Without a gate there is no hold to outlive: an order waits its turn.
+      deadlineMs: stock.tracksStock ? config.stockHoldMaxAgeMs / 3 : Number.POSITIVE_INFINITY,
     });
     const gateKeeper = new GateKeeper({
-      checkIntervalMs: 1000,
-      readyTimeoutMs: 3000,
-      afterRebuild: async (c) => {
-        const loaded = await idempotencyLog.warm(c.gate);
+      stock,
+      logger,
+      metrics,
+      syncAll: () => syncGates({ ctx, input: { trigger: 'rebuild' } }),
+      syncOne: async (productId) =>
+        (await syncGate({ ctx, input: { productId, trigger: 'repair' } })) !== null,
+      reload: async () => {
+        const loaded = await idempotencyLog.warm(gate);
         if (loaded > 0) logger.info({ loaded }, 'idempotency answers reloaded into the gate');
       },
+      checkIntervalMs: 1000,
+      readyTimeoutMs: 3000,
     });
     const ctx: AppContext = {
       config,
       logger,
       database,
       db: database.db,
-      pool: database.pool,
-      gate,
-      stockGateEnabled,
+      admission: gate,
+      stock,
       gateKeeper,
+      writer,
+      productCache: new ProductCache(database.db),
+      idempotencyLog,
       metrics,
       liveTraffic,
       tokens: createTokenService({
         secret: config.jwtSecret ?? (await generatedSecret(config, logger)),
         ttlSeconds: config.jwtTtlSeconds,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
       }),
-      catalog: new ProductCache(database.db),
-      writer,
-      idempotencyLog,
+      passwords: createPasswordHasher(config.passwordHashing),
     };
     closers.push(() => idempotencyLog.close());
     closers.push(() => writer.drain());
 
+    await commonPasswords();
     await bootstrapAdmin(ctx);
     if (config.seedDemo) {
-      const [row] = await ctx.db.select({ total: count() }).from(products);
+      const [row] = await database.db.select({ total: count() }).from(products);
       if ((row?.total ?? 0) === 0) {
         const seeded = await seedDemoCatalogue({ ctx });
         logger.info({ products: seeded }, 'demo catalogue seeded');
       }
     }
 
-    await gateKeeper.start(ctx);
+    await gateKeeper.start();
     closers.push(async () => gateKeeper.stop());
     onReconnect?.(() => gateKeeper.onReconnect());
 
@@ -204,26 +227,39 @@ export async function startRuntime(
 
 /** Expire everything due, in rounds, so a backlog clears within one sweep. */
 async function expireAllDue(ctx: AppContext): Promise<void> {
-  while ((await expireDueOrders({ ctx })) === 500);
+  while ((await expireDueOrders({ ctx, input: { limit: 500 } })) === 500);
 }
 
 async function bootstrapAdmin(ctx: AppContext): Promise<void> {
   const { config, logger } = ctx;
   if (config.admin) {
+    if (await isCommonPassword(config.admin.password)) {
+      throw new Error('ADMIN_PASSWORD is one of the most common passwords; choose another');
+    }
     const { created } = await ensureAdmin({ ctx, input: config.admin });
     logger.info({ email: config.admin.email, created }, 'bootstrap admin ready');
     return;
   }
-  if (!config.seedDemo) return;
-  // The demo shop gets an operator too: its password is printed once, when it is created.
-  const email = 'admin@stampede.local';
+  // The demo operator belongs to the embedded demo shop alone: never to a real database, even
+  // with SEED_DEMO=true, where a known email with a password in a file is a way in.
+  if (!config.seedDemo || config.databaseUrl) return;
+  const email = DEMO_ADMIN_EMAIL;
+  const file = join(config.dataDir, 'demo-admin-password');
   const { getUserByEmail } = await import('./modules/auth/selectors.ts');
-  if (await getUserByEmail({ db: ctx.db, email })) return;
+  if (await getUserByEmail({ db: ctx.db, email })) {
+    if (existsSync(file)) logger.info({ email, file }, 'demo admin: the password is in the file');
+    return;
+  }
+  // Its password goes to a file only its owner can read, never into the log, which is shipped
+  // and kept where a password has no business being (and where redaction cannot find it).
   const password = randomBytes(12).toString('base64url');
   await ensureAdmin({ ctx, input: { email, password, name: 'Demo operator' } });
+  await mkdir(config.dataDir, { recursive: true });
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
   logger.warn(
-    { email },
-    `demo admin created: sign in as ${email} with password ${password} (shown only this once)`,
+    { email, file },
+    `demo admin created: sign in as ${email} with the password in ${file}`,
   );
 }
 

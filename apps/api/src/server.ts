@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { buildApp } from './app.ts';
+import { buildApp, buildMetricsApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from './lib/logger.ts';
 import { startRuntime } from './runtime.ts';
@@ -25,6 +25,9 @@ async function serve(config: Config): Promise<void> {
   const logger = createLogger(config);
   const runtime = await startRuntime(config, logger);
   const app = await buildApp({ ctx: runtime.ctx });
+  const metricsApp = config.metricsListener
+    ? await buildMetricsApp({ ctx: runtime.ctx })
+    : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -38,6 +41,7 @@ async function serve(config: Config): Promise<void> {
     force.unref();
     try {
       await app.close();
+      await metricsApp?.close();
       await runtime.close();
       logger.info('stopped');
       process.exit(0);
@@ -52,11 +56,17 @@ async function serve(config: Config): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
+  if (metricsApp && config.metricsListener) await metricsApp.listen({ ...config.metricsListener });
   logger.info(
     {
       url: `http://localhost:${config.port}`,
       database: config.databaseUrl ? 'external' : 'embedded',
-      gate: runtime.ctx.stockGateEnabled ? runtime.ctx.gate.kind : 'off',
+      gate: runtime.ctx.stock.tracksStock ? runtime.ctx.stock.kind : 'off',
+      ...(config.metricsListener
+        ? {
+            metrics: `http://${config.metricsListener.host}:${config.metricsListener.port}/metrics`,
+          }
+        : {}),
     },
     'Stampede is ready',
   );

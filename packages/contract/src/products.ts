@@ -82,6 +82,25 @@ export const Sku = z
   .max(64)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore only');
 
+/**
+ * Where a product image may live: a path on the shop itself, or an http(s) URL without
+ * credentials. `//host/x` and `/\\host/x` look like paths but browsers read both as another
+ * host, so a path is one slash and no backslash. Which other hosts are allowed is the server's
+ * setting (IMAGE_ORIGINS), checked there.
+ */
+export function isImageUrl(value: string): boolean {
+  if (/[\s\\]/.test(value)) return false;
+  if (value.startsWith('/')) return !value.startsWith('//');
+  try {
+    const url = new URL(value);
+    return (
+      (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password
+    );
+  } catch {
+    return false;
+  }
+}
+
 export const StockQuantity = z.int().min(0).max(10_000_000);
 
 const productFields = {
@@ -90,7 +109,7 @@ const productFields = {
   description: text().max(5000),
   image_url: text()
     .max(2048)
-    .refine((url) => /^(https?:\/\/|\/)/.test(url), 'must be an http(s) URL or a path')
+    .refine(isImageUrl, 'must be a path on this shop (/images/...) or an http(s) URL')
     .nullable(),
   price_cents: z.int().min(0).max(100_000_000),
   currency: Currency,

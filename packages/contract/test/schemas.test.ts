@@ -115,4 +115,25 @@ describe('the wire schemas', () => {
     expect(Order.parse(order)).toEqual(order);
     expect(Order.safeParse({ ...order, status: 'shipped' }).success).toBe(false);
   });
+
+  it('take an image on the shop or at an http(s) URL, never one that browsers read as another host', () => {
+    const base = { sku: 'IMG-1', name: 'N', price_cents: 1, stock: 1 };
+    for (const image_url of ['/images/products/lamp.svg', 'https://cdn.example.com/a.png', null]) {
+      expect(CreateProductInput.safeParse({ ...base, image_url }).success, String(image_url)).toBe(
+        true,
+      );
+    }
+    for (const image_url of [
+      '//evil.example/a.png',
+      '/\\evil.example/a.png',
+      'https://user:pass@cdn.example.com/a.png',
+      'javascript:alert(1)',
+      'data:image/png;base64,AAAA',
+      '/images/a b.png',
+    ]) {
+      expect(issuesOf(CreateProductInput.safeParse({ ...base, image_url })), image_url).toEqual([
+        'image_url',
+      ]);
+    }
+  });
 });

@@ -66,6 +66,13 @@ export function sendError(
     .send(body);
 }
 
+/** API.md's answer to a route that does not exist. */
+export function sendNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendError(reply, 404, {
+    error: { code: 'not_found', message: `No route for ${request.method} ${request.url}.` },
+  });
+}
+
 interface Answer {
   status: number;
   body: ErrorBody;

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { docsPolicy, type SecurityHeaderOptions } from './security-headers.ts';
 
 type OpenApiDocument = ReturnType<typeof jsonSchemaTransformObject>;
 type TransformObjectInput = Parameters<typeof jsonSchemaTransformObject>[0];
@@ -13,7 +14,10 @@ const SCHEMA_REF = '#/components/schemas/';
  * contract schemas the routes validate and serialize with, so the document cannot drift from
  * the server. Register before the routes.
  */
-export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  headers: SecurityHeaderOptions,
+): Promise<void> {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
@@ -31,7 +35,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     transform: jsonSchemaTransform,
     transformObject: (input) => namedSchemasInUse(input as TransformObjectInput),
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: (policy) => docsPolicy(policy, headers),
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
 

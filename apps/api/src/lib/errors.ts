@@ -173,3 +173,28 @@ export class InvalidOrderStateError extends AppError {
     });
   }
 }
+
+/**
+ * The user already has an order under this idempotency key (the order writer's unique index
+ * said so); that order is answered instead. Not an answer of its own.
+ */
+export class DuplicateOrderError extends Error {
+  override name = 'DuplicateOrderError';
+  constructor(
+    readonly userId: number,
+    readonly idempotencyKey: string,
+  ) {
+    super('an order with this idempotency key exists');
+  }
+}
+
+/**
+ * A retry after a lost connection found this reservation's order already written: the commit
+ * had gone through before the connection dropped. That order is answered; nothing is taken twice.
+ */
+export class OrderAlreadyWrittenError extends Error {
+  override name = 'OrderAlreadyWrittenError';
+  constructor(readonly reservationId: string) {
+    super('the order of this reservation was written before the connection dropped');
+  }
+}

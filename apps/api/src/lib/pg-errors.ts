@@ -86,5 +86,3 @@ export function isForeignKeyViolation(error: unknown, constraint: string): boole
 
 /** Retry delays of DESIGN.md: three retries, 10, 20 and 40 ms. */
 export const RETRY_DELAYS_MS = [10, 20, 40] as const;
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -343,17 +343,3 @@ function registerBacklogGauges(
 }
 
 const ORDER_ROUTE = { method: 'POST', route: '/api/orders', count: 0, oldestAgeSeconds: 0 };
-
-/**
- * The order path's one gate call (`attempt`: admission and reservation; `admit`: admission
- * alone, when no line is reserved) into `stampede_gate_latency_seconds`, failures included: a
- * Redis that times out is the slow Redis the latency runbook looks for.
- */
-export function observeGateCall(
-  metrics: Metrics,
-  reserving: boolean | undefined,
-  startedAt: number,
-): void {
-  const operation: GateOperation = reserving ? 'attempt' : 'admit';
-  metrics.gateLatency.observe({ operation }, (performance.now() - startedAt) / 1000);
-}

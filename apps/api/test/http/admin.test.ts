@@ -33,7 +33,7 @@ describe('the admin endpoints', () => {
   let admin: TestUser;
   let customer: TestUser;
   beforeAll(async () => {
-    rt = await createTestRuntime();
+    rt = await createTestRuntime({ env: { IMAGE_ORIGINS: 'https://cdn.example.test' } });
     app = await rt.app();
     admin = await createUser(rt.ctx, 'admin');
     customer = await createUser(rt.ctx);

@@ -32,7 +32,11 @@ const ENDPOINTS: readonly Endpoint[] = [
     method: 'POST',
     url: '/api/auth/register',
     who: 'anyone',
-    good: () => ({ email: `r${Math.random()}@example.test`, password: 'password1', name: 'R' }),
+    good: () => ({
+      email: `r${Math.random()}@example.test`,
+      password: 'a fine password 1',
+      name: 'R',
+    }),
   },
   {
     method: 'POST',

@@ -42,8 +42,8 @@ describe('order path regressions', () => {
     expect(res.statusCode).toBe(401);
     expect(res.json()).toMatchObject({ error: { code: 'unauthorized' } });
     // The units it held at the gate went back.
-    expect(await rt.ctx.gate.available([product.id])).toEqual([3]);
-    expect(await rt.ctx.gate.holds(product.id)).toEqual([]);
+    expect(await rt.ctx.stock.available([product.id])).toEqual([3]);
+    expect(await rt.ctx.stock.holds(product.id)).toEqual([]);
     const buyer = await createUser(rt.ctx);
     const ok = await (
       await rt.app()

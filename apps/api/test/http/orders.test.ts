@@ -13,8 +13,8 @@ import {
   orderBody,
   orderCount,
   placeOrder,
-  sleep,
 } from '../support/http-helpers.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestRuntime, type GateKind, type TestRuntime } from '../support/runtime.ts';
 
 const hourAgo = () => new Date(Date.now() - 3_600_000).toISOString();

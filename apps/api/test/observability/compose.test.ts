@@ -125,6 +125,8 @@ describe('docker-compose.yml', () => {
     const environment = services.api!.environment!;
     const given = {
       JWT_SECRET: 'x'.repeat(64),
+      POSTGRES_PASSWORD: 'p'.repeat(48),
+      REDIS_PASSWORD: 'r'.repeat(48),
       ADMIN_EMAIL: 'ops@example.com',
       ADMIN_PASSWORD: 'a long password',
       GRAFANA_ADMIN_PASSWORD: 'another one',
@@ -157,7 +159,7 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('Prometheus reads observability/prometheus and scrapes the api service at its port', () => {
+  it('Prometheus reads observability/prometheus and scrapes the api service at its metrics port', () => {
     const prometheus = services.prometheus!;
     const source = bindSource(prometheus, '/etc/prometheus');
     expect(source).toBe('observability/prometheus');
@@ -171,8 +173,12 @@ describe('docker-compose.yml', () => {
     const targets = config.scrape_configs
       .find((job) => job.job_name === 'stampede-api')!
       .static_configs.flatMap((c) => c.targets);
-    const apiPort = Number(services.api!.environment!.PORT);
-    expect(targets).toEqual([`api:${apiPort}`]);
+    // /metrics is served on its own port (METRICS_PORT), not on the shop's.
+    const metricsPort = Number(services.api!.environment!.METRICS_PORT);
+    expect(metricsPort).not.toBe(Number(services.api!.environment!.PORT));
+    expect(targets).toEqual([`api:${metricsPort}`]);
+    const published = (services.api!.ports ?? []).map((port) => Number(port.split(':').pop()));
+    expect(published).not.toContain(metricsPort);
     const [host] = targets[0]!.split(':');
     expect(Object.keys(services)).toContain(host);
   });

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expireDueOrders } from '../../src/modules/orders/services.ts';
 import { stockKeys } from '../../src/modules/stock/keys.ts';
-import { bulkSyncStockToRedis } from '../../src/modules/stock/services.ts';
+import { syncGates } from '../../src/modules/stock/services.ts';
 import { bearer, createTestProduct, createUsers, type TestUser } from '../support/fixtures.ts';
 import { familyOf, parseExposition, type Exposition, type Sample } from './support/exposition.ts';
 import { installOrderWriteFault } from './support/faults.ts';
@@ -95,7 +95,7 @@ describe('dashboards and alert rules name only metrics the app exports', () => {
   beforeAll(async () => {
     rt = await startObservedRuntime({ env: { ORDER_RATE_LIMIT_MS: '60000' } });
     const { ctx } = rt;
-    const fault = await installOrderWriteFault(ctx.pool);
+    const fault = await installOrderWriteFault(ctx.database.pool);
     app = await rt.newApp();
     const users = await createUsers(ctx, 8);
     const [admin] = await createUsers(ctx, 1, 'admin');
@@ -164,7 +164,7 @@ describe('dashboards and alert rules name only metrics the app exports', () => {
 
     // The gate drifts from the database; the timed sync and an admin sync correct it.
     await rt.redis().set(stockKeys(rt.prefix).stock(product.id), 999);
-    await bulkSyncStockToRedis({ ctx, trigger: 'timer', productIds: [product.id] });
+    await syncGates({ ctx, input: { trigger: 'timer', productIds: [product.id] } });
     await expectStatus(
       app.inject({
         method: 'POST',

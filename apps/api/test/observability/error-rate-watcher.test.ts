@@ -36,7 +36,7 @@ describe('error-rate watcher, database refusing orders', () => {
 
   beforeAll(async () => {
     rt = await startObservedRuntime();
-    fault = await installOrderWriteFault(rt.ctx.pool);
+    fault = await installOrderWriteFault(rt.ctx.database.pool);
     [user] = (await createUsers(rt.ctx, 1)) as [TestUser];
     productId = (await createTestProduct(rt.ctx, { stock: 100_000 })).id;
     soldOutId = (await createTestProduct(rt.ctx, { stock: 0 })).id;

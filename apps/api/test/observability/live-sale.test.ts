@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
@@ -8,7 +9,7 @@ import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startRuntime, type Runtime } from '../../src/runtime.ts';
 import { bearer, createTestProduct, createUsers, type TestUser } from '../support/fixtures.ts';
-import { placeOrder, sleep } from '../support/http-helpers.ts';
+import { placeOrder } from '../support/http-helpers.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { parseExposition } from './support/exposition.ts';
 
@@ -71,7 +72,7 @@ describe('the live sale view', () => {
     await rt.ctx.db.execute(
       sql`UPDATE products SET sale_starts_at = now() WHERE id = ${product.id}`,
     );
-    rt.ctx.catalog.invalidate(product.id);
+    rt.ctx.productCache.invalidate(product.id);
     const before = await snapshot();
     const counted = (event: LiveEvent) =>
       event.traffic.reduce(

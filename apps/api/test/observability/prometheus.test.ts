@@ -70,7 +70,7 @@ describe('Prometheus configuration', () => {
     expect(status, output).toBe(0);
   });
 
-  it('scrapes the compose service `api` on port 8000 at /metrics, the job the rules name', () => {
+  it('scrapes the compose service `api` on its metrics port at /metrics, the job the rules name', () => {
     const config = readRepoYaml<{
       scrape_configs: {
         job_name: string;
@@ -81,7 +81,7 @@ describe('Prometheus configuration', () => {
     const job = config.scrape_configs.find((c) => c.job_name === 'stampede-api');
     expect(job).toBeDefined();
     expect(job!.metrics_path ?? '/metrics').toBe('/metrics');
-    expect(job!.static_configs.flatMap((c) => c.targets)).toContain('api:8000');
+    expect(job!.static_configs.flatMap((c) => c.targets)).toContain('api:9464');
     const jobsNamed = alerts.flatMap((rule) =>
       [...rule.expr.matchAll(/job="([^"]+)"/g)].map((m) => m[1]),
     );

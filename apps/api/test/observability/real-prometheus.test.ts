@@ -1,9 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestProduct, createUsers, type TestUser } from '../support/fixtures.ts';
-import { sleep } from '../support/http-helpers.ts';
 import { startRedisServer } from '../support/services.ts';
 import { startObservedRuntime, type ObservedRuntime } from './support/observed-runtime.ts';
 import { startPrometheus, type PrometheusServer } from './support/prometheus-server.ts';

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelOrder, expireDueOrders, placeOrder } from '../../src/modules/orders/services.ts';
-import { bulkSyncStockToRedis } from '../../src/modules/stock/services.ts';
+import { syncGates } from '../../src/modules/stock/services.ts';
 import { AppError } from '../../src/lib/errors.ts';
 import { createTestProduct, createUsers } from '../support/fixtures.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
@@ -55,7 +55,7 @@ describe.each(MODES)('stock under concurrency: $name', ({ gate, env }) => {
       });
     }
     expect(await databaseAvailable(rt.ctx, product.id)).toBe(0);
-    if (rt.ctx.stockGateEnabled) expect(await rt.ctx.gate.available([product.id])).toEqual([0]);
+    if (rt.ctx.stock.tracksStock) expect(await rt.ctx.stock.available([product.id])).toEqual([0]);
     const { rows } = await rt.ctx.db.execute<{ n: number }>(sql`
       SELECT count(*)::int AS n FROM stock_ledger WHERE product_id = ${product.id} AND cause = 'order'`);
     expect(rows[0]!.n).toBe(50);
@@ -229,7 +229,7 @@ describe.each(MODES)('stock under concurrency: $name', ({ gate, env }) => {
     const syncing = (async () => {
       let runs = 0;
       while (racing) {
-        await bulkSyncStockToRedis({ ctx: rt.ctx, trigger: 'on_demand', productIds: [product.id] });
+        await syncGates({ ctx: rt.ctx, input: { trigger: 'on_demand', productIds: [product.id] } });
         runs += 1;
         // Let the buyers' I/O in between two syncs.
         await new Promise((resolve) => setImmediate(resolve));

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeOrder } from '../../src/modules/orders/services.ts';
 import { withTransaction } from '../../src/db/transaction.ts';
-import { creditGate, restoreStock, syncStockToRedis } from '../../src/modules/stock/services.ts';
+import { creditGate, restoreStock, syncGate } from '../../src/modules/stock/services.ts';
 import { createTestProduct, createUser, createUsers, type TestUser } from '../support/fixtures.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { freePort } from '../support/services.ts';
@@ -94,20 +94,19 @@ describe.each(['redis', 'memory'] as const)(
       const product = await createTestProduct(rt.ctx, { stock: 5 });
       const ghost = await createUser(rt.ctx);
       // The gate admitted three units; the database never heard of them (the process died).
-      await rt.ctx.gate.reserve({
+      await rt.ctx.stock.reserve({
         reservationId: '00000000-0000-4000-8000-000000000001',
         userId: ghost.id,
         lines: [{ productId: product.id, quantity: 3, limit: null }],
       });
-      expect(await rt.ctx.gate.available([product.id])).toEqual([2]);
+      expect(await rt.ctx.stock.available([product.id])).toEqual([2]);
       // While the hold may still be a live request, the sync keeps its units held.
-      await syncStockToRedis({ ctx: rt.ctx, productId: product.id, trigger: 'timer' });
-      expect(await rt.ctx.gate.available([product.id])).toEqual([2]);
+      await syncGate({ ctx: rt.ctx, input: { productId: product.id, trigger: 'timer' } });
+      expect(await rt.ctx.stock.available([product.id])).toEqual([2]);
       await new Promise((resolve) => setTimeout(resolve, 1100));
-      const synced = await syncStockToRedis({
+      const synced = await syncGate({
         ctx: rt.ctx,
-        productId: product.id,
-        trigger: 'timer',
+        input: { productId: product.id, trigger: 'timer' },
       });
       expect(synced).toMatchObject({ previous: 2, current: 5, staleHoldsDropped: 1 });
       const buyers = await createUsers(rt.ctx, 8);
@@ -126,16 +125,15 @@ describe.each(['redis', 'memory'] as const)(
     it('when a hold of unknown shape sits in the gate, the sync still works and drops it in time', async () => {
       const product = await createTestProduct(rt.ctx, { stock: 4 });
       const stranger = await createUser(rt.ctx);
-      await rt.ctx.gate.reserve({
+      await rt.ctx.stock.reserve({
         reservationId: 'not-a-uuid',
         userId: stranger.id,
         lines: [{ productId: product.id, quantity: 1, limit: null }],
       });
       await new Promise((resolve) => setTimeout(resolve, 1100));
-      const synced = await syncStockToRedis({
+      const synced = await syncGate({
         ctx: rt.ctx,
-        productId: product.id,
-        trigger: 'on_demand',
+        input: { productId: product.id, trigger: 'on_demand' },
       });
       expect(synced).toMatchObject({ previous: 3, current: 4, staleHoldsDropped: 1 });
       await expectStockInvariants(rt.ctx, [{ id: product.id, initial: 4 }]);
@@ -184,18 +182,18 @@ describe.each(['redis', 'memory'] as const)(
         ).order.id;
       // The cancel's transaction commits; the sync reads the row before the credit arrives.
       const cancelThenSync = async (orderId: number, trigger: 'timer' | 'repair') => {
-        const credits = await withTransaction(rt.ctx.db, async (tx) => {
-          await tx.execute(sql`UPDATE orders SET status = 'cancelled' WHERE id = ${orderId}`);
+        const credits = await withTransaction(rt.ctx, async (tx) => {
+          await tx.db.execute(sql`UPDATE orders SET status = 'cancelled' WHERE id = ${orderId}`);
           return restoreStock({
-            tx,
+            ctx: tx,
             input: { orders: [{ id: orderId, userId: buyer.id }], cause: 'cancel' },
           });
         });
-        await syncStockToRedis({ ctx: rt.ctx, productId: product.id, trigger });
-        await creditGate({ ctx: rt.ctx, credits, cause: 'cancel' });
+        await syncGate({ ctx: rt.ctx, input: { productId: product.id, trigger } });
+        await creditGate({ ctx: rt.ctx, input: { credits, cause: 'cancel' } });
       };
       const tryTwoMore = () =>
-        rt.ctx.gate.reserve({
+        rt.ctx.stock.reserve({
           reservationId: randomUUID(),
           userId: buyer.id,
           lines: [{ productId: product.id, quantity: 2, limit: 2 }],
@@ -260,8 +258,8 @@ describe.each(['redis', 'memory'] as const)('lock waits in the database (%s gate
           input: { userId: buyer.id, items: [{ product_id: product.id, quantity: 1 }] },
         }),
       ).rejects.toMatchObject({ code: 'stock_conflict', status: 409 });
-      expect(await rt.ctx.gate.holds(product.id)).toEqual([]);
-      expect(await rt.ctx.gate.available([product.id])).toEqual([2]);
+      expect(await rt.ctx.stock.holds(product.id)).toEqual([]);
+      expect(await rt.ctx.stock.available([product.id])).toEqual([2]);
     } finally {
       await blocker.query('ROLLBACK');
       await blocker.end();

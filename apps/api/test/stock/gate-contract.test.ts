@@ -6,7 +6,7 @@ import {
   RedisGate,
   type GateRedis,
 } from '../../src/modules/stock/gate/redis-gate.ts';
-import type { StockGate } from '../../src/modules/stock/gate/types.ts';
+import type { Admission, StockGate } from '../../src/modules/stock/gate/types.ts';
 import { stockKeys } from '../../src/modules/stock/keys.ts';
 
 /**
@@ -14,7 +14,9 @@ import { stockKeys } from '../../src/modules/stock/keys.ts';
  * gate (Lua scripts on a real Redis) and the in-process gate alike.
  */
 const redisClients: GateRedis[] = [];
-const gates: Record<'redis' | 'memory', () => Promise<StockGate>> = {
+/** Each gate is both: admission and stock on one Redis, or both in process. */
+type Gate = Admission & StockGate;
+const gates: Record<'redis' | 'memory', () => Promise<Gate>> = {
   async redis() {
     const redis = createGateRedis(inject('redisUrl'));
     await redis.connect();
@@ -41,7 +43,7 @@ const line = (productId: number, quantity: number, limit: number | null = null) 
 });
 
 describe.each(['redis', 'memory'] as const)('the %s gate', (kind) => {
-  let gate: StockGate;
+  let gate: Gate;
   const P = 1;
   const Q = 2;
 
@@ -333,14 +335,17 @@ describe.each(['redis', 'memory'] as const)('the %s gate', (kind) => {
       inFlightTtlMs: 5000,
     });
     const attempt = (userId: number, key: string, quantity: number, rateLimitMs = 0) =>
-      gate.attempt({
-        userId,
-        rateLimitMs,
-        idempotency: idem(key),
-        reservationId: `r-${key}`,
-        lines: [line(P, quantity, 3)],
-        answerTtlMs: 5000,
-      });
+      gate.attempt(
+        {
+          userId,
+          rateLimitMs,
+          idempotency: idem(key),
+          reservationId: `r-${key}`,
+          lines: [line(P, quantity, 3)],
+          answerTtlMs: 5000,
+        },
+        gate,
+      );
     expect(await attempt(1, 'a', 2)).toEqual({ kind: 'reserved' });
     expect(await gate.available([P])).toEqual([2 - 2]);
     // The winner's key stays in flight until its order's fate is known.
@@ -365,45 +370,57 @@ describe.each(['redis', 'memory'] as const)('the %s gate', (kind) => {
       answer: { refusal: 'limit', product_id: P, requested: 2, limit: 3, value: 2 },
     });
     expect(
-      await gate.attempt({
-        userId: 2,
-        rateLimitMs: 0,
-        idempotency: idem('b', 'd'.repeat(64)),
-        reservationId: 'r-b2',
-        lines: [line(P, 1)],
-        answerTtlMs: 5000,
-      }),
+      await gate.attempt(
+        {
+          userId: 2,
+          rateLimitMs: 0,
+          idempotency: idem('b', 'd'.repeat(64)),
+          reservationId: 'r-b2',
+          lines: [line(P, 1)],
+          answerTtlMs: 5000,
+        },
+        gate,
+      ),
     ).toEqual({ kind: 'key_reused' });
     // Rate limited before anything is reserved.
     await setStock(Q, 5);
-    const first = await gate.attempt({
-      userId: 3,
-      rateLimitMs: 60_000,
-      reservationId: 'x1',
-      lines: [line(Q, 1)],
-      answerTtlMs: 0,
-    });
+    const first = await gate.attempt(
+      {
+        userId: 3,
+        rateLimitMs: 60_000,
+        reservationId: 'x1',
+        lines: [line(Q, 1)],
+        answerTtlMs: 0,
+      },
+      gate,
+    );
     expect(first).toEqual({ kind: 'reserved' });
-    const second = await gate.attempt({
-      userId: 3,
-      rateLimitMs: 60_000,
-      reservationId: 'x2',
-      lines: [line(Q, 1)],
-      answerTtlMs: 0,
-    });
+    const second = await gate.attempt(
+      {
+        userId: 3,
+        rateLimitMs: 60_000,
+        reservationId: 'x2',
+        lines: [line(Q, 1)],
+        answerTtlMs: 0,
+      },
+      gate,
+    );
     expect(second.kind).toBe('rate_limited');
     expect(await gate.available([Q])).toEqual([4]);
     // A product the gate has no counter for is reported, the key left in flight.
     expect(await attempt(4, 'm', 1).then((r) => r.kind)).toBe('refused');
     expect(
-      await gate.attempt({
-        userId: 4,
-        rateLimitMs: 0,
-        idempotency: idem('n'),
-        reservationId: 'r-n',
-        lines: [line(99, 1)],
-        answerTtlMs: 5000,
-      }),
+      await gate.attempt(
+        {
+          userId: 4,
+          rateLimitMs: 0,
+          idempotency: idem('n'),
+          reservationId: 'r-n',
+          lines: [line(99, 1)],
+          answerTtlMs: 5000,
+        },
+        gate,
+      ),
     ).toEqual({ kind: 'refused', refusal: { ok: false, reason: 'missing', productId: 99 } });
     expect(await attempt(4, 'n', 1)).toEqual({ kind: 'in_flight' });
   });

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { expect } from 'vitest';
 import type { AppContext } from '../../src/context.ts';
-import { syncStockToRedis } from '../../src/modules/stock/services.ts';
+import { syncGate } from '../../src/modules/stock/services.ts';
 
 export interface ProductExpectation {
   readonly id: number;
@@ -51,16 +51,19 @@ export async function expectStockInvariants(
     expect(state.ledger, `product ${product.id}: the ledger sums to available`).toBe(
       state.available,
     );
-    if (ctx.stockGateEnabled) {
+    if (ctx.stock.tracksStock) {
       expect(
-        await ctx.gate.holds(product.id),
+        await ctx.stock.holds(product.id),
         `product ${product.id}: no hold left behind`,
       ).toEqual([]);
       expect(
-        await ctx.gate.available([product.id]),
+        await ctx.stock.available([product.id]),
         `product ${product.id}: gate == database`,
       ).toEqual([state.available]);
-      const synced = await syncStockToRedis({ ctx, productId: product.id, trigger: 'on_demand' });
+      const synced = await syncGate({
+        ctx,
+        input: { productId: product.id, trigger: 'on_demand' },
+      });
       expect(synced, `product ${product.id}: the sync finds no drift`).toMatchObject({
         previous: state.available,
         current: state.available,

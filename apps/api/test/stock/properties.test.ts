@@ -8,7 +8,7 @@ import {
   payOrder,
   placeOrder,
 } from '../../src/modules/orders/services.ts';
-import { syncStockToRedis } from '../../src/modules/stock/services.ts';
+import { syncGate } from '../../src/modules/stock/services.ts';
 import { createTestProduct, createUsers, type TestUser } from '../support/fixtures.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { expectStockInvariants } from './invariants.ts';
@@ -114,10 +114,9 @@ describe.each(['redis', 'memory'] as const)('random interleavings (%s gate)', (g
               return;
             }
             if (c.kind === 'sync') {
-              await syncStockToRedis({
+              await syncGate({
                 ctx: rt.ctx,
-                productId: products[c.product]!.id,
-                trigger: 'timer',
+                input: { productId: products[c.product]!.id, trigger: 'timer' },
               });
               return;
             }

@@ -114,8 +114,6 @@ export function placeOrder(
   });
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Field names that must never appear in an answer (internals of the database or the gate). */
 export const INTERNAL_FIELDS = [
   'password',

@@ -1,12 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { freePort } from '../../src/lib/net.ts';
+
+export { freePort };
 
 /**
  * The real PostgreSQL and Redis the tests talk to: DATABASE_URL / REDIS_URL when set, else the
@@ -133,21 +135,6 @@ export async function startRedisServer(): Promise<{ port: number; child: ChildPr
   }
   child.kill('SIGKILL');
   throw new Error(`redis-server did not start on port ${port}`);
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        address && typeof address === 'object'
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 function redact(url: string): string {

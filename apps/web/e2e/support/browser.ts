@@ -41,6 +41,12 @@ export async function newShopper(
   page.setDefaultTimeout(30_000);
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  // The shop runs under a strict Content-Security-Policy: anything it blocks is a defect.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      errors.push(`csp: ${message.text()}`);
+    }
+  });
   return { context, page, errors };
 }
 

@@ -4,15 +4,13 @@ import { errorReply, mockApi } from '@/testing/mock-api';
 import { isApiError } from './api-error';
 import { api, setUnauthorizedHandler } from './client';
 
-const user = { id: 1, email: 'a@example.com', name: 'Ada', role: 'customer' as const };
-
 describe('api client', () => {
   beforeEach(() => {
     useSessionStore.getState().signOut();
   });
 
   it('sends the bearer token and keeps it in sessionStorage, never localStorage', async () => {
-    useSessionStore.getState().signIn({ accessToken: 'tok-1', user, expiresInSeconds: 3600 });
+    useSessionStore.getState().signIn({ accessToken: 'tok-1', expiresInSeconds: 3600 });
     const requests = mockApi(() => ({ status: 200, data: { ok: true } }));
     await api.get('/auth/me');
     expect(requests[0]?.headers.get('Authorization')).toBe('Bearer tok-1');
@@ -23,7 +21,7 @@ describe('api client', () => {
   it('a 401 on an authenticated call signs out and hands over to the login redirect', async () => {
     const onUnauthorized = vi.fn();
     setUnauthorizedHandler(onUnauthorized);
-    useSessionStore.getState().signIn({ accessToken: 'tok-2', user, expiresInSeconds: 3600 });
+    useSessionStore.getState().signIn({ accessToken: 'tok-2', expiresInSeconds: 3600 });
     mockApi(() => errorReply(401, 'unauthorized'));
     const error = await api.get('/orders').catch((caught: unknown) => caught);
     expect(isApiError(error) && error.code).toBe('unauthorized');
@@ -41,7 +39,7 @@ describe('api client', () => {
   });
 
   it('an expired stored session is not sent', async () => {
-    useSessionStore.getState().signIn({ accessToken: 'old', user, expiresInSeconds: -1 });
+    useSessionStore.getState().signIn({ accessToken: 'old', expiresInSeconds: -1 });
     const requests = mockApi(() => ({ status: 200, data: {} }));
     await api.get('/products');
     expect(requests[0]?.headers.get('Authorization')).toBeFalsy();

@@ -1,10 +1,10 @@
 import { useState } from 'react';
 import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { Badge } from '@/components/ui/badge';
-import { useMe } from '@/features/auth/api/get-me';
+import { useCurrentUser } from '@/features/auth/api/get-me';
 import { useLogout } from '@/features/auth/hooks/use-logout';
 import { useCartCount } from '@/store/cart-store';
-import { useSession } from '@/store/session-store';
+import { useIsSignedIn } from '@/store/session-store';
 import { cn } from '@/utils/cn';
 import { paths } from '@/utils/paths';
 
@@ -28,15 +28,16 @@ const navLink = ({ isActive }: { isActive: boolean }) =>
   );
 
 export function AppLayout() {
-  const session = useSession();
+  const isSignedIn = useIsSignedIn();
+  // Asks the server who a token restored from sessionStorage belongs to; a 401 signs out through
+  // the interceptor. Until it answers, the header shows a signed-in visitor without a name.
+  const user = useCurrentUser();
   const cartCount = useCartCount();
   const logout = useLogout();
   const navigate = useNavigate();
   const location = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
-  // Re-validates a token restored from sessionStorage; a 401 signs out through the interceptor.
-  useMe({ enabled: Boolean(session) });
-  const isAdmin = session?.user.role === 'admin';
+  const isAdmin = user?.role === 'admin';
 
   const signOut = () => {
     logout();
@@ -59,7 +60,7 @@ export function AppLayout() {
             <NavLink to={paths.home} end className={navLink}>
               Sales
             </NavLink>
-            {session && (
+            {isSignedIn && (
               <NavLink to={paths.orders} className={navLink}>
                 My orders
               </NavLink>
@@ -102,10 +103,10 @@ export function AppLayout() {
                 </span>
               )}
             </NavLink>
-            {session ? (
+            {isSignedIn ? (
               <div className="hidden items-center gap-3 md:flex">
                 <span className="text-sm text-muted-foreground">
-                  {session.user.name}
+                  {user?.name}
                   {isAdmin && (
                     <Badge tone="dark" className="ml-2">
                       admin
@@ -167,7 +168,7 @@ export function AppLayout() {
                   Sales
                 </NavLink>
               </li>
-              {session && (
+              {isSignedIn && (
                 <li>
                   <NavLink to={paths.orders} className={navLink}>
                     My orders
@@ -181,10 +182,10 @@ export function AppLayout() {
                   </NavLink>
                 </li>
               )}
-              {session ? (
+              {isSignedIn ? (
                 <li>
                   <button type="button" onClick={signOut} className={navLink({ isActive: false })}>
-                    Sign out ({session.user.name})
+                    Sign out{user && ` (${user.name})`}
                   </button>
                 </li>
               ) : (

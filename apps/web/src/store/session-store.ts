@@ -1,24 +1,26 @@
-import { User } from '@stampede/contract';
 import { z } from 'zod';
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 
 /**
- * The signed-in user and their bearer token. Kept in memory and mirrored to sessionStorage (never
- * localStorage): it survives a reload of the tab but not the tab itself, and other tabs or a later
- * visit do not inherit it.
+ * The bearer token and when it expires: the only client state a sign-in leaves. Kept in memory and
+ * mirrored to sessionStorage (never localStorage): it survives a reload of the tab but not the tab
+ * itself, and other tabs or a later visit do not inherit it. Who the token belongs to is server
+ * state, answered by `GET /api/auth/me` through its query (features/auth/api/get-me.ts), so a role
+ * changed on the server shows up without signing in again.
  */
-export type Session = { accessToken: string; user: User; expiresAt: number };
+export type Session = { accessToken: string; expiresAt: number };
 
 type SessionState = {
   session: Session | null;
-  signIn: (input: { accessToken: string; user: User; expiresInSeconds: number }) => void;
+  signIn: (input: { accessToken: string; expiresInSeconds: number }) => void;
   signOut: () => void;
 };
 
+// Version 1 also stored the user; that shape still parses (the user is dropped), so a tab signed
+// in before this change stays signed in.
 const StoredSession = z.object({
   accessToken: z.string().min(1),
-  user: User,
   expiresAt: z.number(),
 });
 
@@ -28,8 +30,8 @@ export const useSessionStore = create<SessionState>()(
   persist(
     (set) => ({
       session: null,
-      signIn: ({ accessToken, user, expiresInSeconds }) =>
-        set({ session: { accessToken, user, expiresAt: Date.now() + expiresInSeconds * 1000 } }),
+      signIn: ({ accessToken, expiresInSeconds }) =>
+        set({ session: { accessToken, expiresAt: Date.now() + expiresInSeconds * 1000 } }),
       signOut: () => set({ session: null }),
     }),
     {
@@ -54,5 +56,4 @@ export const getAccessToken = (): string | null => {
   return session.accessToken;
 };
 
-export const useSession = () => useSessionStore((state) => state.session);
-export const useCurrentUser = () => useSessionStore((state) => state.session?.user ?? null);
+export const useIsSignedIn = () => useSessionStore((state) => state.session !== null);

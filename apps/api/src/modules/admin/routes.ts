@@ -15,16 +15,34 @@ import {
   SyncStockResult,
   UpdateProductInput,
 } from '@stampede/contract';
+import type { FastifyRequest } from 'fastify';
+import type { AppContext } from '../../context.ts';
 import { typed, type RoutesPlugin } from '../../http/route-types.ts';
 import { toAdminOrderResponse } from '../orders/responses.ts';
 import { listAllOrders } from '../orders/selectors.ts';
-import { ProductNotFoundError } from '../../lib/errors.ts';
+import { ProductNotFoundError, ValidationError } from '../../lib/errors.ts';
 import { toProductListResponse, toProductResponse } from '../products/responses.ts';
 import { getAllProducts, getLowStockProducts, getProductWithStock } from '../products/selectors.ts';
 import { createProduct, updateProduct } from '../products/services.ts';
-import { bulkSyncStockToRedis, setStock } from '../stock/services.ts';
+import { setStock, syncGates } from '../stock/services.ts';
 
 const security = [{ bearerAuth: [] }];
+
+/**
+ * Shoppers' browsers fetch a product's image: one on another host must be on the operator's
+ * allow-list (IMAGE_ORIGINS), the same list the page's Content-Security-Policy loads from.
+ */
+function imageUrlAllowed(ctx: AppContext) {
+  return async (request: FastifyRequest) => {
+    const url = (request.body as { image_url?: string | null } | undefined)?.image_url;
+    if (!url || url.startsWith('/')) return;
+    if (ctx.config.imageOrigins.includes(new URL(url).origin)) return;
+    const allowed = ctx.config.imageOrigins.join(', ') || 'none: images must be on this shop';
+    throw new ValidationError([
+      { path: 'body.image_url', message: `must be on this shop or an allowed origin (${allowed})` },
+    ]);
+  };
+}
 const denied = { 401: ErrorBody, 403: ErrorBody };
 
 /** The operator's endpoints. The admin role is checked in the database on every request. */
@@ -42,6 +60,7 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
         body: CreateProductInput,
         response: { 201: Product, 400: ErrorBody, ...denied, 409: ErrorBody },
       },
+      preHandler: imageUrlAllowed(ctx),
     },
     async (request, reply) =>
       reply.code(201).send(toProductResponse(await createProduct({ ctx, input: request.body }))),
@@ -62,9 +81,7 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
       const { page, page_size, search } = request.query;
       const result = await getAllProducts({
         ctx,
-        page,
-        pageSize: page_size,
-        ...(search ? { search } : {}),
+        input: { page, pageSize: page_size, ...(search ? { search } : {}) },
       });
       return toProductListResponse(result, page, page_size);
     },
@@ -84,8 +101,7 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
     async (request) => {
       const product = await getProductWithStock({
         ctx,
-        productId: request.params.id,
-        includeInactive: true,
+        input: { productId: request.params.id, includeInactive: true },
       });
       if (!product) throw new ProductNotFoundError(request.params.id);
       return toProductResponse(product);
@@ -103,6 +119,7 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
         body: UpdateProductInput,
         response: { 200: Product, 400: ErrorBody, ...denied, 404: ErrorBody, 409: ErrorBody },
       },
+      preHandler: imageUrlAllowed(ctx),
     },
     async (request) =>
       toProductResponse(
@@ -146,9 +163,9 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
       },
     },
     async (request) => ({
-      items: (await getLowStockProducts({ ctx, threshold: request.query.threshold })).map(
-        toProductResponse,
-      ),
+      items: (
+        await getLowStockProducts({ ctx, input: { threshold: request.query.threshold } })
+      ).map(toProductResponse),
     }),
   );
 
@@ -165,10 +182,9 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     async (request) => {
       const productIds = request.body?.product_ids;
-      return bulkSyncStockToRedis({
+      return syncGates({
         ctx,
-        trigger: 'on_demand',
-        ...(productIds ? { productIds } : {}),
+        input: { trigger: 'on_demand', ...(productIds ? { productIds } : {}) },
       });
     },
   );
@@ -187,10 +203,8 @@ export const adminRoutes: RoutesPlugin = async (app, { ctx }) => {
     async (request) => {
       const { page, page_size, status } = request.query;
       const { items, total } = await listAllOrders({
-        db: ctx.db,
-        page,
-        pageSize: page_size,
-        ...(status ? { status } : {}),
+        ctx,
+        input: { page, pageSize: page_size, ...(status ? { status } : {}) },
       });
       return { items: items.map(toAdminOrderResponse), page, page_size, total };
     },

@@ -1,34 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppContext } from '../../context.ts';
 import { ForbiddenError, UnauthorizedError } from '../../lib/errors.ts';
 import { getUserById } from './selectors.ts';
 
-export interface Principal {
-  readonly userId: number;
-  readonly role: 'customer' | 'admin';
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal: Principal | null;
-  }
-  interface FastifyInstance {
-    /** preHandler: any signed-in user. */
-    authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>;
-    /** preHandler: an admin, with the role checked in the database, not only in the token. */
-    requireAdmin(request: FastifyRequest, reply: FastifyReply): Promise<void>;
-  }
-}
-
 // The scheme name is case-insensitive (RFC 9110 section 11.1); the token is one JWS compact string.
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i;
-
-/** The signed-in user of a request, or a 401. */
-export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new UnauthorizedError();
-  return request.principal;
-}
 
 export const authPlugin = fp(
   async (app: FastifyInstance, { ctx }: { ctx: AppContext }) => {

@@ -1,10 +1,10 @@
 import { AuthSession, ErrorBody, LoginInput, MeResponse, RegisterInput } from '@stampede/contract';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { typed } from '../../http/route-types.ts';
 import { UnauthorizedError } from '../../lib/errors.ts';
 import type { LoginLimiter } from './login-limiter.ts';
-import { principalOf } from './plugin.ts';
+import { principalOf } from '../../http/principal.ts';
 import { getUserById, toUser } from './selectors.ts';
 import { loginUser, registerUser, type Session } from './services.ts';
 
@@ -21,6 +21,18 @@ export async function authRoutes(
   { ctx, loginLimiter }: { ctx: AppContext; loginLimiter: LoginLimiter },
 ): Promise<void> {
   const r = typed(app);
+
+  // Behind a proxy that TRUST_PROXY does not name, every client is the proxy's one address to
+  // the sign-in limits: say so once, rather than let the operator find out from a crowd.
+  let proxyWarned = ctx.config.trustProxy !== false;
+  const warnIfProxyUntrusted = (request: FastifyRequest) => {
+    if (proxyWarned || request.headers['x-forwarded-for'] === undefined) return;
+    proxyWarned = true;
+    request.log.warn(
+      'sign-in requests carry X-Forwarded-For but TRUST_PROXY is not set: every client behind ' +
+        'that proxy counts as one address for the sign-in limits; set TRUST_PROXY',
+    );
+  };
 
   r.post(
     '/register',
@@ -43,18 +55,21 @@ export async function authRoutes(
         tags: ['auth'],
         summary: 'Sign in',
         description:
-          'An unknown email and a wrong password get the same 401 invalid_credentials. After 5 ' +
-          'failed sign-ins for one email, or 20 from one address, within 15 minutes (from the ' +
-          'first), further attempts get 429 rate_limited with Retry-After; a successful sign-in ' +
-          'clears the email’s count.',
+          'An unknown email and a wrong password get the same 401 invalid_credentials. Attempts ' +
+          'are slowed, never locked: per account and address 5 are free, then each waits twice ' +
+          'as long as the last (1 s up to 15 minutes); from an address that never signed in to ' +
+          'the account, the account and the address also allow 20, then wait up to a minute. ' +
+          'A refused attempt gets 429 rate_limited with Retry-After; a success clears its pair.',
         body: LoginInput,
         response: { 200: AuthSession, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
       },
     },
-    async (request) =>
-      toSession(
+    async (request) => {
+      warnIfProxyUntrusted(request);
+      return toSession(
         await loginUser({ ctx, limiter: loginLimiter, input: { ...request.body, ip: request.ip } }),
-      ),
+      );
+    },
   );
 
   r.get(

@@ -1,10 +1,10 @@
 import { eq, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import { users } from '../../db/schema.ts';
-import { AppError, RateLimitedError } from '../../lib/errors.ts';
+import { AppError, RateLimitedError, ValidationError } from '../../lib/errors.ts';
 import { isUniqueViolation } from '../../lib/pg-errors.ts';
-import type { LoginLimiter } from './login-limiter.ts';
-import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
+import type { LoginLimiter, LoginOutcome } from './login-limiter.ts';
+import { isCommonPassword } from './common-passwords.ts';
 import { getUserByEmail, type UserRow } from './selectors.ts';
 
 /** Drizzle wraps the driver's error (with its SQLSTATE) as `cause`. */
@@ -24,6 +24,27 @@ function sessionFor(ctx: AppContext, user: UserRow): Session {
   };
 }
 
+/**
+ * A password found in the list of the most common ones, or the account's own email, is the
+ * first thing any guesser tries (NIST SP 800-63B, ASVS 2.1.7): refused, nothing is created.
+ */
+async function refuseGuessablePassword(input: { email: string; password: string }) {
+  const password = input.password.toLowerCase();
+  const email = input.email.trim().toLowerCase();
+  if (
+    password === email ||
+    password === email.split('@')[0] ||
+    (await isCommonPassword(password))
+  ) {
+    throw new ValidationError([
+      {
+        path: 'body.password',
+        message: 'is one of the most common passwords (or your email); choose another',
+      },
+    ]);
+  }
+}
+
 /** A new customer account, signed in. */
 export async function registerUser({
   ctx,
@@ -32,7 +53,8 @@ export async function registerUser({
   ctx: AppContext;
   input: { email: string; password: string; name: string };
 }): Promise<Session> {
-  const passwordHash = await hashPassword(input.password);
+  await refuseGuessablePassword(input);
+  const passwordHash = await ctx.passwords.hash(input.password);
   try {
     const [user] = await ctx.db
       .insert(users)
@@ -57,9 +79,9 @@ export async function registerUser({
 
 /**
  * Sign in. An unknown email costs the same hash verification as a wrong password and gets the
- * same answer, so neither the words nor the timing tell which accounts exist. Attempts are
- * limited per email and per IP before any password is checked (`LoginLimiter`): per email
- * every attempt counts until one succeeds, per IP only failures count.
+ * same answer, so neither the words nor the timing tell which accounts exist. Every attempt is
+ * counted by the limiter before any password is checked (`LoginLimiter`), and settled after:
+ * a failure stays counted, a success forgets its pair's failures, an error gives its slots back.
  */
 export async function loginUser({
   ctx,
@@ -79,14 +101,21 @@ export async function loginUser({
       'Too many failed sign-in attempts; wait before trying again.',
     );
   }
-  const user = await getUserByEmail({ db: ctx.db, email });
-  const valid = await verifyPassword(user?.passwordHash ?? (await decoyHash()), input.password);
-  if (!user || !valid) {
-    await limiter.failed(attempt);
-    throw new AppError('invalid_credentials', 'The email or password is not right.');
+  let outcome: LoginOutcome = 'abandoned';
+  try {
+    const user = await getUserByEmail({ db: ctx.db, email });
+    const valid = await ctx.passwords.verify(
+      user?.passwordHash ?? (await ctx.passwords.decoyHash()),
+      input.password,
+    );
+    outcome = user && valid ? 'succeeded' : 'failed';
+    if (!user || !valid) {
+      throw new AppError('invalid_credentials', 'The email or password is not right.');
+    }
+    return sessionFor(ctx, user);
+  } finally {
+    await limiter.settle(attempt, admission, outcome);
   }
-  await limiter.succeeded(attempt);
-  return sessionFor(ctx, user);
 }
 
 /** The bootstrap admin: created, or brought up to date (password, role) at every start. */
@@ -97,7 +126,7 @@ export async function ensureAdmin({
   ctx: AppContext;
   input: { email: string; password: string; name?: string };
 }): Promise<{ created: boolean; userId: number }> {
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = await ctx.passwords.hash(input.password);
   const existing = await getUserByEmail({ db: ctx.db, email: input.email });
   if (existing) {
     await ctx.db

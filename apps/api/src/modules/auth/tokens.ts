@@ -2,9 +2,16 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
 import type { Role } from '@stampede/contract';
 
 /**
- * Access tokens: JWT (RFC 7519) signed with HS256 and nothing else, `exp` required, `sub` = the
- * user id. The algorithm is pinned by accepting exactly one header, the one this service writes:
- * `alg: none`, HS512, RS256 and every other header are refused before any signature work.
+ * Access tokens: JWT (RFC 7519) signed with HS256 and nothing else, `sub` = the user id, and
+ * `iss`, `aud`, `iat`, `exp` always present and always checked. The algorithm is pinned by
+ * accepting exactly one header, the one this service writes: `alg: none`, HS512, RS256 and every
+ * other header are refused before any signature work.
+ *
+ * A token has exactly one valid string: the signature is compared as the text this service
+ * would write (unpadded base64url), not as decoded bytes. Decoding is lenient (the unused bits
+ * of the last character, `+` for `-`, padding), so comparing bytes would let four or more
+ * spellings of one signature verify, and a token denied by its exact string (in a log, a cache,
+ * a deny list) could come back in another spelling.
  */
 export interface TokenClaims {
   readonly userId: number;
@@ -19,31 +26,50 @@ export interface TokenService {
 }
 
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
-const SIGNATURE_BYTES = 32;
+/** 32 bytes of HMAC-SHA256 as unpadded base64url. */
+const SIGNATURE_CHARS = 43;
+/** Clock difference tolerated between the processes that issue and verify (seconds). */
+const CLOCK_SKEW_S = 60;
 
-export function createTokenService(options: { secret: string; ttlSeconds: number }): TokenService {
+export function createTokenService(options: {
+  secret: string;
+  ttlSeconds: number;
+  issuer: string;
+  audience: string;
+}): TokenService {
   if (Buffer.byteLength(options.secret) < 32)
     throw new Error('JWT secret must be at least 32 bytes');
   const key: KeyObject = createSecretKey(Buffer.from(options.secret));
-  const mac = (signingInput: string) => createHmac('sha256', key).update(signingInput).digest();
+  const sign = (signingInput: string) =>
+    createHmac('sha256', key).update(signingInput).digest('base64url');
+  const { issuer, audience, ttlSeconds } = options;
 
   return {
-    ttlSeconds: options.ttlSeconds,
+    ttlSeconds,
     issue({ userId, role }) {
       const now = Math.floor(Date.now() / 1000);
-      const payload = { sub: String(userId), role, iat: now, exp: now + options.ttlSeconds };
+      const payload = {
+        iss: issuer,
+        aud: audience,
+        sub: String(userId),
+        role,
+        iat: now,
+        exp: now + ttlSeconds,
+      };
       const signingInput = `${HEADER}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-      return `${signingInput}.${mac(signingInput).toString('base64url')}`;
+      return `${signingInput}.${sign(signingInput)}`;
     },
     verify(token) {
       const firstDot = token.indexOf('.');
       const secondDot = token.indexOf('.', firstDot + 1);
       if (firstDot < 0 || secondDot < 0 || token.indexOf('.', secondDot + 1) >= 0) return undefined;
       if (token.slice(0, firstDot) !== HEADER) return undefined;
-      const signature = Buffer.from(token.slice(secondDot + 1), 'base64url');
-      if (signature.length !== SIGNATURE_BYTES) return undefined;
-      if (!timingSafeEqual(signature, mac(token.slice(0, secondDot)))) return undefined;
-      let payload: { sub?: unknown; role?: unknown; exp?: unknown; nbf?: unknown };
+      const signature = Buffer.from(token.slice(secondDot + 1));
+      if (signature.length !== SIGNATURE_CHARS) return undefined;
+      if (!timingSafeEqual(signature, Buffer.from(sign(token.slice(0, secondDot))))) {
+        return undefined;
+      }
+      let payload: Record<string, unknown>;
       try {
         payload = JSON.parse(
           Buffer.from(token.slice(firstDot + 1, secondDot), 'base64url').toString(),
@@ -52,14 +78,15 @@ export function createTokenService(options: { secret: string; ttlSeconds: number
         return undefined;
       }
       if (typeof payload !== 'object' || payload === null) return undefined;
+      if (payload.iss !== issuer || payload.aud !== audience) return undefined;
       const now = Date.now() / 1000;
-      if (typeof payload.exp !== 'number' || payload.exp <= now) return undefined;
-      if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now)) {
-        return undefined;
-      }
-      if (typeof payload.sub !== 'string' || !/^[1-9][0-9]{0,9}$/.test(payload.sub))
-        return undefined;
-      const userId = Number(payload.sub);
+      const { iat, exp, nbf, sub } = payload;
+      if (typeof iat !== 'number' || typeof exp !== 'number') return undefined;
+      // Never valid for longer than this service issues tokens for, nor issued in the future.
+      if (exp <= now || iat > now + CLOCK_SKEW_S || exp - iat > ttlSeconds) return undefined;
+      if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) return undefined;
+      if (typeof sub !== 'string' || !/^[1-9][0-9]{0,9}$/.test(sub)) return undefined;
+      const userId = Number(sub);
       if (userId > 2_147_483_647) return undefined;
       return { userId, role: payload.role === 'admin' ? 'admin' : 'customer' };
     },

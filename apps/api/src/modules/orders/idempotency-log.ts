@@ -5,7 +5,7 @@ import type { Db } from '../../db/client.ts';
 import type { Outage } from '../../lib/outage.ts';
 import { isDatabaseTimeout, isDatabaseUnavailable } from '../../lib/pg-errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import type { StockGate, StoredAnswer } from '../stock/gate/types.ts';
+import type { Admission, StoredAnswer } from '../stock/gate/types.ts';
 
 export interface RefusalRecord {
   readonly userId: number;
@@ -127,7 +127,7 @@ export class IdempotencyLog {
   }
 
   /** Reload every unexpired answer into the gate (after it lost its data, or at start-up). */
-  async warm(gate: StockGate): Promise<number> {
+  async warm(admission: Admission): Promise<number> {
     await this.flush();
     let after = { userId: 0, key: '' };
     let loaded = 0;
@@ -147,7 +147,7 @@ export class IdempotencyLog {
         WHERE expires_at > now() AND (user_id, key) > (${after.userId}, ${after.key})
         ORDER BY user_id, key LIMIT 5000`);
       if (page.rows.length === 0) return loaded;
-      await gate.rememberMany(
+      await admission.rememberMany(
         page.rows.map((row) => {
           const answer: StoredAnswer =
             row.order_id !== null

@@ -11,7 +11,7 @@ import {
 import { sendAppError } from '../../http/error-handler.ts';
 import { typed, type RoutesPlugin } from '../../http/route-types.ts';
 import { AppError, OrderNotFoundError } from '../../lib/errors.ts';
-import { principalOf } from '../auth/plugin.ts';
+import { principalOf } from '../../http/principal.ts';
 import { toOrderResponse } from './responses.ts';
 import { listOrdersForUser, getOrderForUser } from './selectors.ts';
 import { cancelOrder, payOrder, placeOrder } from './services.ts';
@@ -87,10 +87,8 @@ export const orderRoutes: RoutesPlugin = async (app, { ctx }) => {
     async (request) => {
       const { page, page_size } = request.query;
       const { items, total } = await listOrdersForUser({
-        db: ctx.db,
-        userId: principalOf(request).userId,
-        page,
-        pageSize: page_size,
+        ctx,
+        input: { userId: principalOf(request).userId, page, pageSize: page_size },
       });
       return { items: items.map(toOrderResponse), page, page_size, total };
     },
@@ -109,9 +107,8 @@ export const orderRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     async (request) => {
       const order = await getOrderForUser({
-        db: ctx.db,
-        orderId: request.params.id,
-        userId: principalOf(request).userId,
+        ctx,
+        input: { orderId: request.params.id, userId: principalOf(request).userId },
       });
       if (!order) throw new OrderNotFoundError(request.params.id);
       return toOrderResponse(order);

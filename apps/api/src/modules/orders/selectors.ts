@@ -1,7 +1,9 @@
-import { and, count, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { OrderStatus } from '@stampede/contract';
+import type { DbContext } from '../../context.ts';
 import type { DbOrTx } from '../../db/transaction.ts';
 import { orderItems, orders } from '../../db/schema.ts';
+import { LIVE_STATUSES } from './state-machine.ts';
 import type { OrderRecord } from './types.ts';
 
 type OrderRow = typeof orders.$inferSelect;
@@ -42,47 +44,78 @@ async function withItems(db: DbOrTx, rows: OrderRow[]): Promise<OrderRecord[]> {
 
 /** The order if it exists and belongs to `userId` (someone else's order does not exist). */
 export async function getOrderForUser({
-  db,
-  orderId,
-  userId,
+  ctx,
+  input: { orderId, userId },
 }: {
-  db: DbOrTx;
-  orderId: number;
-  userId: number;
+  ctx: DbContext;
+  input: { orderId: number; userId: number };
 }): Promise<OrderRecord | null> {
-  const rows = await db
+  const rows = await ctx.db
     .select()
     .from(orders)
     .where(and(eq(orders.id, orderId), eq(orders.userId, userId)));
-  return (await withItems(db, rows))[0] ?? null;
+  return (await withItems(ctx.db, rows))[0] ?? null;
 }
 
+/** The order the user made under this Idempotency-Key, if any. */
 export async function getOrderByIdempotencyKey({
-  db,
-  userId,
-  key,
+  ctx,
+  input: { userId, key },
 }: {
-  db: DbOrTx;
-  userId: number;
-  key: string;
+  ctx: DbContext;
+  input: { userId: number; key: string };
 }): Promise<OrderRecord | null> {
-  const rows = await db
+  const rows = await ctx.db
     .select()
     .from(orders)
     .where(and(eq(orders.userId, userId), eq(orders.idempotencyKey, key)));
-  return (await withItems(db, rows))[0] ?? null;
+  return (await withItems(ctx.db, rows))[0] ?? null;
 }
 
 /** The order a reservation became, if it was written. */
 export async function getOrderByReservation({
-  db,
-  reservationId,
+  ctx,
+  input: { reservationId },
 }: {
-  db: DbOrTx;
-  reservationId: string;
+  ctx: DbContext;
+  input: { reservationId: string };
 }): Promise<OrderRecord | null> {
-  const rows = await db.select().from(orders).where(eq(orders.reservationId, reservationId));
-  return (await withItems(db, rows))[0] ?? null;
+  const rows = await ctx.db.select().from(orders).where(eq(orders.reservationId, reservationId));
+  return (await withItems(ctx.db, rows))[0] ?? null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Which of these reservations became orders (the gate's holds the sync may drop). */
+export async function getWrittenReservations({
+  ctx,
+  input: { reservationIds },
+}: {
+  ctx: DbContext;
+  input: { reservationIds: readonly string[] };
+}): Promise<string[]> {
+  // Only ids that can be an order's: anything else is no order (and would fail the uuid cast).
+  const candidates = reservationIds.filter((id) => UUID.test(id));
+  if (candidates.length === 0) return [];
+  const result = await ctx.db.execute<{ reservation_id: string }>(sql`
+    SELECT reservation_id FROM orders WHERE reservation_id = ANY(${sql.param(candidates)}::uuid[])`);
+  return result.rows.map((row) => row.reservation_id);
+}
+
+/** Units of one product each user has in live orders (what counts against the cap). */
+export async function getLiveUnitsByUser({
+  ctx,
+  input: { productId },
+}: {
+  ctx: DbContext;
+  input: { productId: number };
+}): Promise<Map<number, number>> {
+  const result = await ctx.db.execute<{ user_id: number; units: number }>(sql`
+    SELECT o.user_id, SUM(oi.quantity)::int AS units
+    FROM order_items oi JOIN orders o ON o.id = oi.order_id
+    WHERE oi.product_id = ${productId} AND o.status = ANY(${sql.param(LIVE_STATUSES)}::order_status[])
+    GROUP BY o.user_id`);
+  return new Map(result.rows.map((row) => [row.user_id, row.units]));
 }
 
 async function listWhere(
@@ -106,30 +139,22 @@ async function listWhere(
 
 /** The user's orders, newest first. */
 export function listOrdersForUser({
-  db,
-  userId,
-  page,
-  pageSize,
+  ctx,
+  input: { userId, page, pageSize },
 }: {
-  db: DbOrTx;
-  userId: number;
-  page: number;
-  pageSize: number;
+  ctx: DbContext;
+  input: { userId: number; page: number; pageSize: number };
 }): Promise<{ items: OrderRecord[]; total: number }> {
-  return listWhere(db, eq(orders.userId, userId), page, pageSize);
+  return listWhere(ctx.db, eq(orders.userId, userId), page, pageSize);
 }
 
 /** Every order (admin), newest first, optionally of one status. */
 export function listAllOrders({
-  db,
-  status,
-  page,
-  pageSize,
+  ctx,
+  input: { status, page, pageSize },
 }: {
-  db: DbOrTx;
-  status?: OrderStatus;
-  page: number;
-  pageSize: number;
+  ctx: DbContext;
+  input: { status?: OrderStatus; page: number; pageSize: number };
 }): Promise<{ items: OrderRecord[]; total: number }> {
-  return listWhere(db, status ? eq(orders.status, status) : undefined, page, pageSize);
+  return listWhere(ctx.db, status ? eq(orders.status, status) : undefined, page, pageSize);
 }

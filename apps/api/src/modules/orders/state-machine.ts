@@ -1,3 +1,4 @@
+import { sql, type SQL } from 'drizzle-orm';
 import type { OrderStatus } from '@stampede/contract';
 
 /**
@@ -18,4 +19,14 @@ export function statusesThatCanBecome(target: OrderStatus): OrderStatus[] {
   return (Object.keys(ORDER_TRANSITIONS) as OrderStatus[]).filter((from) =>
     ORDER_TRANSITIONS[from].includes(target),
   );
+}
+
+/**
+ * `status IN (...)` for the statuses the transition table lets become `target`: every guarded
+ * status change (pay, cancel, expire) is decided by the table. Written as literals, so that the
+ * planner matches partial indexes on status (the expiry sweep's).
+ */
+export function statusCanBecome(target: OrderStatus): SQL {
+  const from = statusesThatCanBecome(target).map((status) => `'${status}'`);
+  return sql.raw(`status IN (${from.join(', ')})`);
 }

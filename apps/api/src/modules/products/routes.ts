@@ -29,9 +29,7 @@ export const productRoutes: RoutesPlugin = async (app, { ctx }) => {
       const { page, page_size, search } = request.query;
       const result = await getActiveProducts({
         ctx,
-        page,
-        pageSize: page_size,
-        ...(search ? { search } : {}),
+        input: { page, pageSize: page_size, ...(search ? { search } : {}) },
       });
       return toProductListResponse(result, page, page_size);
     },
@@ -48,7 +46,7 @@ export const productRoutes: RoutesPlugin = async (app, { ctx }) => {
       },
     },
     async (request) => {
-      const product = await getProductWithStock({ ctx, productId: request.params.id });
+      const product = await getProductWithStock({ ctx, input: { productId: request.params.id } });
       if (!product) throw new ProductNotFoundError(request.params.id);
       return toProductResponse(product);
     },
@@ -66,7 +64,7 @@ export const productRoutes: RoutesPlugin = async (app, { ctx }) => {
     },
     async (request) => {
       const productId = request.params.id;
-      const available = await getActiveProductStock({ ctx, productId });
+      const available = await getActiveProductStock({ ctx, input: { productId } });
       if (available === null) throw new ProductNotFoundError(productId);
       return { product_id: productId, available, server_now: new Date().toISOString() };
     },

@@ -4,10 +4,14 @@ import { products, stock } from '../../db/schema.ts';
 import { getStockQuantities, getStockQuantity } from '../stock/selectors.ts';
 import { toCatalogProduct, type CatalogProduct } from './catalog.ts';
 
+export type { CatalogProduct };
 export type ProductWithStock = CatalogProduct & { readonly available: number };
 
 async function withStock(ctx: AppContext, list: CatalogProduct[]): Promise<ProductWithStock[]> {
-  const quantities = await getStockQuantities({ ctx, productIds: list.map((p) => p.id) });
+  const quantities = await getStockQuantities({
+    ctx,
+    input: { productIds: list.map((p) => p.id) },
+  });
   return list.map((product) => ({ ...product, available: quantities.get(product.id) ?? 0 }));
 }
 
@@ -18,14 +22,10 @@ function escapeLike(text: string): string {
 /** Active products (optionally matching `search` in name, SKU or description), live stock. */
 export function getActiveProducts({
   ctx,
-  search,
-  page,
-  pageSize,
+  input: { search, page, pageSize },
 }: {
   ctx: AppContext;
-  search?: string;
-  page: number;
-  pageSize: number;
+  input: { search?: string; page: number; pageSize: number };
 }): Promise<{ items: ProductWithStock[]; total: number }> {
   return listProducts(ctx, { search, page, pageSize, activeOnly: true });
 }
@@ -33,14 +33,10 @@ export function getActiveProducts({
 /** Admin: every product, active or not, in the same order and with the same search. */
 export function getAllProducts({
   ctx,
-  search,
-  page,
-  pageSize,
+  input: { search, page, pageSize },
 }: {
   ctx: AppContext;
-  search?: string;
-  page: number;
-  pageSize: number;
+  input: { search?: string; page: number; pageSize: number };
 }): Promise<{ items: ProductWithStock[]; total: number }> {
   return listProducts(ctx, { search, page, pageSize, activeOnly: false });
 }
@@ -79,7 +75,7 @@ async function listProducts(
     return { products: rows.map(toCatalogProduct), total: totals[0]?.total ?? 0 };
   };
   const { products: list, total } = options.activeOnly
-    ? await ctx.catalog.pages.get(JSON.stringify([search ?? '', page, pageSize]), load)
+    ? await ctx.productCache.pages.get(JSON.stringify([search ?? '', page, pageSize]), load)
     : await load();
   return { items: await withStock(ctx, list), total };
 }
@@ -87,14 +83,12 @@ async function listProducts(
 /** One product with its live stock; inactive ones only when `includeInactive` (admin). */
 export async function getProductWithStock({
   ctx,
-  productId,
-  includeInactive = false,
+  input: { productId, includeInactive = false },
 }: {
   ctx: AppContext;
-  productId: number;
-  includeInactive?: boolean;
+  input: { productId: number; includeInactive?: boolean };
 }): Promise<ProductWithStock | null> {
-  const product = (await ctx.catalog.get([productId])).get(productId);
+  const product = (await ctx.productCache.get([productId])).get(productId);
   if (!product || (!product.isActive && !includeInactive)) return null;
   return (await withStock(ctx, [product]))[0]!;
 }
@@ -102,10 +96,10 @@ export async function getProductWithStock({
 /** Active products whose stock in the database is at or below `threshold`, lowest first. */
 export async function getLowStockProducts({
   ctx,
-  threshold,
+  input: { threshold },
 }: {
   ctx: AppContext;
-  threshold: number;
+  input: { threshold: number };
 }): Promise<ProductWithStock[]> {
   const rows = await ctx.db
     .select({ product: products, available: stock.available })
@@ -124,12 +118,12 @@ export async function getLowStockProducts({
  */
 export async function getActiveProductStock({
   ctx,
-  productId,
+  input: { productId },
 }: {
   ctx: AppContext;
-  productId: number;
+  input: { productId: number };
 }): Promise<number | null> {
-  const product = (await ctx.catalog.get([productId])).get(productId);
+  const product = (await ctx.productCache.get([productId])).get(productId);
   if (!product || !product.isActive) return null;
-  return (await getStockQuantity({ ctx, productId })) ?? 0;
+  return (await getStockQuantity({ ctx, input: { productId } })) ?? 0;
 }

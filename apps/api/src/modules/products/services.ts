@@ -34,7 +34,7 @@ export async function createProduct({
 }): Promise<ProductWithStock> {
   let productId: number;
   try {
-    productId = await withTransaction(ctx.db, async (tx) => {
+    productId = await withTransaction(ctx, async ({ db: tx }) => {
       const [row] = await tx
         .insert(products)
         .values({
@@ -63,8 +63,8 @@ export async function createProduct({
       throw skuTaken(input.sku);
     throw error;
   }
-  await syncAfterAdminChange(ctx, productId);
-  return (await getProductWithStock({ ctx, productId, includeInactive: true }))!;
+  await syncAfterAdminChange({ ctx, input: { productId } });
+  return (await getProductWithStock({ ctx, input: { productId, includeInactive: true } }))!;
 }
 
 /** Admin: change any product field but its stock (that is `setStock`). */
@@ -104,6 +104,9 @@ export async function updateProduct({
   }
   if (updated.length === 0) throw new ProductNotFoundError(input.productId);
   // A new cap or window changes what the gate must enforce: it follows from the database.
-  await syncAfterAdminChange(ctx, input.productId);
-  return (await getProductWithStock({ ctx, productId: input.productId, includeInactive: true }))!;
+  await syncAfterAdminChange({ ctx, input: { productId: input.productId } });
+  return (await getProductWithStock({
+    ctx,
+    input: { productId: input.productId, includeInactive: true },
+  }))!;
 }

@@ -1,34 +1,41 @@
-import type { AppContext } from '../../context.ts';
+import type { Logger } from 'pino';
 import { StockUnavailableError } from '../../lib/errors.ts';
-import { bulkSyncStockToRedis, syncStockToRedis } from './services.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { StockGate } from './gate/types.ts';
 
 export type RebuildReason = 'startup' | 'data_lost' | 'reconnect' | 'on_demand';
 
 /**
  * Keeps the gate trustworthy. At start-up, and whenever Redis comes back from a restart, a
  * flush or a lost connection, the gate is rebuilt from the database (every product synced,
- * idempotency answers reloaded) before another order is admitted.
+ * idempotency answers reloaded) before another order is admitted. It is given, when built,
+ * the gate to watch and how to rebuild it.
  */
 export class GateKeeper {
   private rebuilding: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private ctx: AppContext | undefined;
 
   constructor(
     private readonly options: {
+      readonly stock: StockGate;
+      readonly logger: Logger;
+      readonly metrics: Metrics;
+      /** Sync every product's gate from the database. */
+      readonly syncAll: () => Promise<{ synced: number; drift: number }>;
+      /** Sync one product's gate; false when the product does not exist. */
+      readonly syncOne: (productId: number) => Promise<boolean>;
+      /** Reload what else the gate lost (the idempotency answers). */
+      readonly reload: () => Promise<void>;
       readonly checkIntervalMs: number;
       /** How long an order waits for a rebuild before it is answered 503. */
       readonly readyTimeoutMs: number;
-      /** Reload what else the cache lost (the idempotency answers). */
-      readonly afterRebuild?: (ctx: AppContext) => Promise<void>;
     },
   ) {}
 
   /** First rebuild (warm-up), then watch. Orders are admitted only after this resolves. */
-  async start(ctx: AppContext): Promise<void> {
-    this.ctx = ctx;
+  async start(): Promise<void> {
     await this.rebuild('startup');
-    if (ctx.gate.kind !== 'redis') return;
+    if (this.options.stock.kind !== 'redis') return;
     this.timer = setInterval(() => void this.check(), this.options.checkIntervalMs);
     this.timer.unref();
   }
@@ -54,28 +61,27 @@ export class GateKeeper {
 
   /** Redis reconnected: whatever happened while it was away, trust the database. */
   onReconnect(): void {
-    if (this.ctx) void this.rebuild('reconnect').catch(() => undefined);
+    void this.rebuild('reconnect').catch(() => undefined);
   }
 
   /** The gate has no counter for a product: a lost gate is rebuilt whole, a new product alone. */
   async repair(productId: number): Promise<boolean> {
-    const ctx = this.required();
-    if (!(await ctx.gate.isIntact())) {
+    if (!(await this.options.stock.isIntact())) {
       await this.rebuild('data_lost');
       return true;
     }
-    return (await syncStockToRedis({ ctx, productId, trigger: 'repair' })) !== null;
+    return this.options.syncOne(productId);
   }
 
   rebuild(reason: RebuildReason): Promise<void> {
-    const ctx = this.required();
+    const { stock, logger, metrics } = this.options;
     this.rebuilding ??= (async () => {
       const started = performance.now();
-      const { synced, drift } = await bulkSyncStockToRedis({ ctx, trigger: 'rebuild' });
-      await this.options.afterRebuild?.(ctx);
-      await ctx.gate.markIntact();
-      ctx.metrics.gateRebuilds.inc({ reason });
-      ctx.logger.info(
+      const { synced, drift } = await this.options.syncAll();
+      await this.options.reload();
+      await stock.markIntact();
+      metrics.gateRebuilds.inc({ reason });
+      logger.info(
         { reason, products: synced, drift, ms: Math.round(performance.now() - started) },
         'stock gate rebuilt from the database',
       );
@@ -86,16 +92,10 @@ export class GateKeeper {
   }
 
   private async check(): Promise<void> {
-    const ctx = this.required();
     try {
-      if (!(await ctx.gate.isIntact())) await this.rebuild('data_lost');
+      if (!(await this.options.stock.isIntact())) await this.rebuild('data_lost');
     } catch (error) {
-      ctx.logger.debug({ err: error }, 'gate check failed');
+      this.options.logger.debug({ err: error }, 'gate check failed');
     }
-  }
-
-  private required(): AppContext {
-    if (!this.ctx) throw new Error('the gate keeper has not started');
-    return this.ctx;
   }
 }

@@ -9,23 +9,20 @@ import { stock } from '../../db/schema.ts';
  */
 export async function getStockQuantities({
   ctx,
-  productIds,
+  input: { productIds },
 }: {
   ctx: AppContext;
-  productIds: readonly number[];
+  input: { productIds: readonly number[] };
 }): Promise<Map<number, number>> {
   const result = new Map<number, number>();
   if (productIds.length === 0) return result;
-  let missing = [...productIds];
-  if (ctx.stockGateEnabled) {
-    const cached = await ctx.gate.available(productIds).catch(() => productIds.map(() => null));
-    missing = [];
-    productIds.forEach((id, i) => {
-      const value = cached[i];
-      if (value === null || value === undefined) missing.push(id);
-      else result.set(id, value);
-    });
-  }
+  const cached = await ctx.stock.available(productIds).catch(() => productIds.map(() => null));
+  const missing: number[] = [];
+  productIds.forEach((id, i) => {
+    const value = cached[i];
+    if (value === null || value === undefined) missing.push(id);
+    else result.set(id, value);
+  });
   if (missing.length > 0) {
     const rows = await ctx.db
       .select({ productId: stock.productId, available: stock.available })
@@ -39,10 +36,12 @@ export async function getStockQuantities({
 
 export async function getStockQuantity({
   ctx,
-  productId,
+  input: { productId },
 }: {
   ctx: AppContext;
-  productId: number;
+  input: { productId: number };
 }): Promise<number | null> {
-  return (await getStockQuantities({ ctx, productIds: [productId] })).get(productId) ?? null;
+  return (
+    (await getStockQuantities({ ctx, input: { productIds: [productId] } })).get(productId) ?? null
+  );
 }

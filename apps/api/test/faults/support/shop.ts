@@ -3,6 +3,7 @@ import { chmod, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { loadConfig } from '../../../src/config.ts';
 import { hashPassword } from '../../../src/modules/auth/passwords.ts';
 import { createTokenService, type TokenService } from '../../../src/modules/auth/tokens.ts';
 import { ApiProcess } from './api-process.ts';
@@ -75,7 +76,13 @@ export class FaultShop {
       body: ADMIN,
     });
     if (login.kind !== 'ok' || login.status !== 200) throw new Error('operator cannot sign in');
-    const tokens = createTokenService({ secret, ttlSeconds: 3600 });
+    const config = loadConfig(env);
+    const tokens = createTokenService({
+      secret,
+      ttlSeconds: config.jwtTtlSeconds,
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+    });
     return new FaultShop(postgres, redis, apis, tokens, String(login.body!.access_token));
   }
 

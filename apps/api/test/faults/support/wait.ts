@@ -1,4 +1,4 @@
-import { sleep } from '../../../src/lib/pg-errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export { sleep };
 

@@ -1,7 +1,7 @@
 import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { LoginForm } from '@/features/auth/components/login-form';
 import { RegisterForm } from '@/features/auth/components/register-form';
-import { useSession } from '@/store/session-store';
+import { useIsSignedIn } from '@/store/session-store';
 import { safeNext } from '@/utils/paths';
 
 function useNext() {
@@ -12,15 +12,15 @@ function useNext() {
 export function LoginRoute() {
   const next = useNext();
   const navigate = useNavigate();
-  const session = useSession();
-  if (session) return <Navigate to={next} replace />;
+  const isSignedIn = useIsSignedIn();
+  if (isSignedIn) return <Navigate to={next} replace />;
   return <LoginForm next={next} onSuccess={() => void navigate(next, { replace: true })} />;
 }
 
 export function RegisterRoute() {
   const next = useNext();
   const navigate = useNavigate();
-  const session = useSession();
-  if (session) return <Navigate to={next} replace />;
+  const isSignedIn = useIsSignedIn();
+  if (isSignedIn) return <Navigate to={next} replace />;
   return <RegisterForm next={next} onSuccess={() => void navigate(next, { replace: true })} />;
 }

@@ -3,7 +3,7 @@ import { CartView, type CartItem } from '@/features/cart/components/cart-view';
 import { CheckoutPanel } from '@/features/checkout/components/checkout-panel';
 import { useProductsById } from '@/features/products/api/get-product';
 import { useCartStore } from '@/store/cart-store';
-import { useSession } from '@/store/session-store';
+import { useIsSignedIn } from '@/store/session-store';
 import { paths } from '@/utils/paths';
 
 /** The cart and the checkout side by side; product data comes from the products feature. */
@@ -12,7 +12,7 @@ export function CartRoute() {
   const setQuantity = useCartStore((state) => state.setQuantity);
   const remove = useCartStore((state) => state.remove);
   const clear = useCartStore((state) => state.clear);
-  const session = useSession();
+  const isSignedIn = useIsSignedIn();
   const navigate = useNavigate();
   const products = useProductsById(lines.map((line) => line.productId));
 
@@ -36,7 +36,7 @@ export function CartRoute() {
           <div className="lg:sticky lg:top-24">
             <CheckoutPanel
               lines={items}
-              isSignedIn={Boolean(session)}
+              isSignedIn={isSignedIn}
               onOrderPlaced={(order) => {
                 clear();
                 void navigate(paths.order(order.id), { state: { justPlaced: true } });

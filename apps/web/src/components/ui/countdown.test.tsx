@@ -34,11 +34,17 @@ describe('Countdown', () => {
     render(<Countdown target={DEVICE_NOW + 3_000} label="Sale starts in" />);
     const timer = screen.getByRole('timer');
     expect(timer).toHaveTextContent('00:03');
-    act(() => vi.advanceTimersByTime(1_010));
+    act(() => {
+      vi.advanceTimersByTime(1_010);
+    });
     expect(timer).toHaveTextContent('00:02');
-    act(() => vi.advanceTimersByTime(2_000));
+    act(() => {
+      vi.advanceTimersByTime(2_000);
+    });
     expect(timer).toHaveTextContent('00:00');
-    act(() => vi.advanceTimersByTime(5_000));
+    act(() => {
+      vi.advanceTimersByTime(5_000);
+    });
     expect(timer).toHaveTextContent('00:00');
   });
 
@@ -48,9 +54,13 @@ describe('Countdown', () => {
     render(<Countdown target={DEVICE_NOW + 10_600} label="Sale starts in" />);
     const timer = screen.getByRole('timer');
     expect(timer).toHaveTextContent('00:10');
-    act(() => vi.advanceTimersByTime(900));
+    act(() => {
+      vi.advanceTimersByTime(900);
+    });
     expect(timer).toHaveTextContent('00:10');
-    act(() => vi.advanceTimersByTime(200));
+    act(() => {
+      vi.advanceTimersByTime(200);
+    });
     expect(timer).toHaveTextContent('00:09');
   });
 
@@ -78,14 +88,20 @@ describe('Countdown', () => {
     // The ticking digits are hidden from assistive technology.
     expect(timer.querySelector('[aria-hidden="true"]')).toHaveTextContent('05:00');
 
-    act(() => vi.advanceTimersByTime(10_000));
+    act(() => {
+      vi.advanceTimersByTime(10_000);
+    });
     expect(timer).toHaveTextContent('04:50');
     expect(timer).toHaveAccessibleName('Sale starts in 5 minutes');
 
-    act(() => vi.advanceTimersByTime(60_000));
+    act(() => {
+      vi.advanceTimersByTime(60_000);
+    });
     expect(timer).toHaveAccessibleName('Sale starts in 4 minutes');
 
-    act(() => vi.advanceTimersByTime(4 * 60_000));
+    act(() => {
+      vi.advanceTimersByTime(4 * 60_000);
+    });
     expect(timer).toHaveAccessibleName('Sale starts in now');
   });
 });

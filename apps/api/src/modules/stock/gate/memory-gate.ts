@@ -1,5 +1,7 @@
 import {
+  attemptInTurn,
   storedRefusalOf,
+  type Admission,
   type AdmitInput,
   type AdmitResult,
   type AttemptInput,
@@ -7,7 +9,7 @@ import {
   type GateCredit,
   type GateLine,
   type GateSnapshot,
-  type Hold,
+  type HoldRecord,
   type RememberInput,
   type ReserveResult,
   type StockGate,
@@ -34,8 +36,9 @@ type IdempotencyEntry =
  * at a time, so each method below is as atomic as a Lua script; the semantics match the Redis
  * gate line for line and the same contract tests run against both.
  */
-export class MemoryGate implements StockGate {
+export class MemoryGate implements Admission, StockGate {
   readonly kind = 'memory' as const;
+  readonly tracksStock = true;
   private readonly products = new Map<number, ProductGate>();
   private readonly rateLimits = new Map<number, number>();
   private readonly idempotency = new Map<string, IdempotencyEntry>();
@@ -56,7 +59,8 @@ export class MemoryGate implements StockGate {
     return this.reserveNow(input.reservationId, input.userId, input.lines);
   }
 
-  async attempt(input: AttemptInput): Promise<AttemptResult> {
+  async attempt(input: AttemptInput, stock: StockGate): Promise<AttemptResult> {
+    if (stock !== this) return attemptInTurn(this, stock, input);
     const admitted = this.admitNow(input);
     if (admitted.kind !== 'admitted') return admitted;
     const result = this.reserveNow(input.reservationId, input.userId, input.lines);
@@ -155,7 +159,7 @@ export class MemoryGate implements StockGate {
     }
   }
 
-  async holds(productId: number): Promise<Hold[]> {
+  async holds(productId: number): Promise<HoldRecord[]> {
     const gate = this.products.get(productId);
     if (!gate) return [];
     return [...gate.holds].map(([reservationId, hold]) => ({

@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LUA_DIR } from '../../../paths.ts';
 import { Redis } from 'ioredis';
+import { StockUnavailableError, withoutStack } from '../../../lib/errors.ts';
 import type { Outage } from '../../../lib/outage.ts';
 import type { StockKeys } from '../keys.ts';
 import {
-  GateUnavailableError,
+  attemptInTurn,
+  type Admission,
   type AdmitInput,
   type AdmitResult,
   type AttemptInput,
@@ -13,7 +15,7 @@ import {
   type GateCredit,
   type GateLine,
   type GateSnapshot,
-  type Hold,
+  type HoldRecord,
   type RememberInput,
   type ReserveResult,
   type StockGate,
@@ -24,7 +26,7 @@ import {
 
 const lua = (name: string) => readFileSync(join(LUA_DIR, `${name}.lua`), 'utf8');
 /** Redis scripts cannot include one another: the shared functions are prepended. */
-const LIBRARY = { admit: lua('lib/admit'), reserve: lua('lib/reserve') };
+const LIBRARY = { admit: lua('lib/admit'), reserve: lua('lib/reserve'), uncap: lua('lib/uncap') };
 
 type Arg = string | number;
 
@@ -49,9 +51,9 @@ type RawAttempt = RawReserve | RawAdmit;
 const SCRIPTS: Record<keyof GateCommands, string> = {
   stampedeReserve: LIBRARY.reserve + lua('reserve'),
   stampedeRelease: lua('release'),
-  stampedeGiveBack: lua('give-back'),
-  stampedeCredit: lua('credit'),
-  stampedeSync: lua('sync'),
+  stampedeGiveBack: LIBRARY.uncap + lua('give-back'),
+  stampedeCredit: LIBRARY.uncap + lua('credit'),
+  stampedeSync: LIBRARY.uncap + lua('sync'),
   stampedeAdmit: LIBRARY.admit + lua('admit'),
   stampedeAttempt: LIBRARY.admit + LIBRARY.reserve + lua('attempt'),
   stampedeForget: lua('forget'),
@@ -93,8 +95,13 @@ export async function connectGateRedis(redis: GateRedis, timeoutMs = 10_000): Pr
   await Promise.race([redis.connect(), timer]);
 }
 
-export class RedisGate implements StockGate {
+/**
+ * Admission and stock on one Redis node, over one connection: an order's whole gate step
+ * (admission and the reservation of every line) is one script, one round trip.
+ */
+export class RedisGate implements Admission, StockGate {
   readonly kind = 'redis' as const;
+  readonly tracksStock = true;
 
   constructor(
     private readonly redis: GateRedis,
@@ -113,7 +120,8 @@ export class RedisGate implements StockGate {
     );
   }
 
-  async attempt(input: AttemptInput): Promise<AttemptResult> {
+  async attempt(input: AttemptInput, stock: StockGate): Promise<AttemptResult> {
+    if (stock !== this) return attemptInTurn(this, stock, input);
     const { keys, args } = this.admission(input);
     keys.push(...this.lineKeys(input.lines));
     args.push(
@@ -192,7 +200,7 @@ export class RedisGate implements StockGate {
     await this.call(() => this.redis.stampedeCredit(keys.length, ...keys, input.userId, ...args));
   }
 
-  async holds(productId: number): Promise<Hold[]> {
+  async holds(productId: number): Promise<HoldRecord[]> {
     const raw = await this.call(() => this.redis.hgetall(this.keys.holds(productId)));
     return Object.entries(raw).map(([reservationId, value]) => {
       const [quantity, userId] = value.split(':');
@@ -319,17 +327,18 @@ export class RedisGate implements StockGate {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
-  /** Connection failures become `GateUnavailableError`; script errors stay what they are. */
+  /**
+   * Connection failures become `StockUnavailableError` (503, nothing decided); script errors
+   * stay what they are.
+   */
   private async call<T>(operation: () => Promise<T>): Promise<T> {
     if (this.redis.status !== 'ready') {
-      throw new GateUnavailableError(`redis is ${this.redis.status}`);
+      throw withoutStack(() => new StockUnavailableError(`redis is ${this.redis.status}`));
     }
     try {
       return await operation();
     } catch (error) {
-      if (isConnectionError(error)) {
-        throw new GateUnavailableError('redis did not answer', { cause: error });
-      }
+      if (isConnectionError(error)) throw withoutStack(() => new StockUnavailableError(error));
       throw error;
     }
   }

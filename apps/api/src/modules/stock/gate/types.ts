@@ -1,7 +1,10 @@
 /**
- * The stock gate: an atomic counter per product in front of PostgreSQL, so the database sees
- * about as many writes as there are units, not as many as there are buyers. Two implementations
- * share this contract and one test suite: Redis (Lua scripts) and in-process (one process only).
+ * The gate in front of PostgreSQL, split by concern. `Admission` answers who may try at all (the
+ * per-user rate limit, the answers an Idempotency-Key keeps); `StockGate` holds an atomic counter
+ * per product, so that the database sees about as many writes as there are units, not as many as
+ * there are buyers. Each is implemented by Redis (Lua scripts) and in process (one process
+ * only); the stock also by the database alone (`STOCK_GATE=off`). One contract test suite runs
+ * against every implementation.
  */
 
 export interface GateLine {
@@ -28,7 +31,10 @@ export type ReserveResult =
   | { readonly ok: false; readonly reason: 'missing'; readonly productId: number }
   | { readonly ok: false; readonly reason: 'duplicate'; readonly productId: number };
 
-export interface Hold {
+export type Refusal = Exclude<ReserveResult, { readonly ok: true }>;
+
+/** A hold as the gate keeps it: units a request took and has not yet written or given back. */
+export interface HoldRecord {
   readonly reservationId: string;
   readonly quantity: number;
   readonly userId: number;
@@ -65,6 +71,16 @@ export interface SyncResult {
   readonly current: number;
   readonly staleHoldsDropped: number;
   readonly committedHoldsDropped: number;
+}
+
+/** One product's gate as the sweep sees it. */
+export interface GateSnapshot {
+  /** The counter, or null when the gate has none. */
+  readonly counter: number | null;
+  /** Units in holds. */
+  readonly held: number;
+  /** Holds older than the age asked about (abandoned ones count as old). */
+  readonly stale: number;
 }
 
 /** A stock or cap refusal, stored by the gate itself in the attempt's round trip. */
@@ -107,8 +123,6 @@ export interface AdmitInput {
   };
 }
 
-export type Refusal = Exclude<ReserveResult, { readonly ok: true }>;
-
 export type AttemptResult =
   | Exclude<AdmitResult, { readonly kind: 'admitted' }>
   | { readonly kind: 'reserved' }
@@ -129,18 +143,33 @@ export interface RememberInput {
   readonly ttlMs: number;
 }
 
-/** One product's gate as the sweep sees it. */
-export interface GateSnapshot {
-  /** The counter, or null when the gate has none. */
-  readonly counter: number | null;
-  /** Units in holds. */
-  readonly held: number;
-  /** Holds older than the age asked about (abandoned ones count as old). */
-  readonly stale: number;
+/** Who may try: the rate limit and the answers idempotency keys keep. */
+export interface Admission {
+  /** Replay, then the rate limit; an admitted key is marked in flight. */
+  admit(input: AdmitInput): Promise<AdmitResult>;
+  /**
+   * Admission and the reservation of every line, the whole gate step of an order: a stock or
+   * cap refusal is kept as the key's answer. Where admission and stock share one Redis node (or
+   * one process) this is one atomic step; elsewhere the two follow one another (`attemptInTurn`).
+   */
+  attempt(input: AttemptInput, stock: StockGate): Promise<AttemptResult>;
+  remember(input: RememberInput): Promise<void>;
+  rememberMany(inputs: readonly RememberInput[]): Promise<void>;
+  /**
+   * Drop an in-flight marker, so a retry with the same key is processed afresh. Given a
+   * reservation id, only the marker of that reservation is dropped (never a kept answer).
+   */
+  forget(input: { userId: number; key: string; reservationId?: string }): Promise<void>;
 }
 
+/** The units on sale, product by product. */
 export interface StockGate {
-  readonly kind: 'redis' | 'memory';
+  readonly kind: 'redis' | 'memory' | 'database';
+  /**
+   * False for the database alone: nothing is counted in front of PostgreSQL, so there is
+   * nothing to sync, sweep or rebuild.
+   */
+  readonly tracksStock: boolean;
   /** Check and take every line at once, recording a hold under `reservationId`. */
   reserve(input: {
     reservationId: string;
@@ -161,7 +190,7 @@ export interface StockGate {
    * a sync that ran after the restore committed has already counted them.
    */
   credit(input: GateCredit): Promise<void>;
-  holds(productId: number): Promise<Hold[]>;
+  holds(productId: number): Promise<HoldRecord[]>;
   sync(input: SyncInput): Promise<SyncResult>;
   /** The live counters, null where the gate has none. */
   available(productIds: readonly number[]): Promise<(number | null)[]>;
@@ -172,21 +201,6 @@ export interface StockGate {
    * each round). True when taken.
    */
   lease(name: string, ttlMs: number): Promise<boolean>;
-
-  admit(input: AdmitInput): Promise<AdmitResult>;
-  /**
-   * Admission and reservation at once (one round trip): replay, rate limit, then every line;
-   * a stock or cap refusal is kept as the idempotency key's answer.
-   */
-  attempt(input: AttemptInput): Promise<AttemptResult>;
-  remember(input: RememberInput): Promise<void>;
-  rememberMany(inputs: readonly RememberInput[]): Promise<void>;
-  /**
-   * Drop an in-flight marker, so a retry with the same key is processed afresh. Given a
-   * reservation id, only the marker of that reservation is dropped (never a kept answer).
-   */
-  forget(input: { userId: number; key: string; reservationId?: string }): Promise<void>;
-
   /** Whether the gate's data is intact (false after a Redis restart or flush). */
   isIntact(): Promise<boolean>;
   markIntact(): Promise<void>;
@@ -194,7 +208,6 @@ export interface StockGate {
   close(): Promise<void>;
 }
 
-/** The gate cannot be reached (Redis down or not connected): orders pause, nothing is decided. */
 /**
  * A stock or cap refusal as an idempotency key keeps it (attempt.lua stores the same shape);
  * undefined for refusals that are no answer ('missing', 'duplicate').
@@ -211,6 +224,30 @@ export function storedRefusalOf(refusal: Refusal, line: GateLine): StoredRefusal
   }
 }
 
-export class GateUnavailableError extends Error {
-  override name = 'GateUnavailableError';
+/**
+ * Admission and reservation as two steps, for an admission and a stock that cannot act as one
+ * (the database alone; on Redis Cluster, the user's and the product's keys on two slots): the
+ * key is marked in flight first, and a stock or cap refusal is then kept as its answer.
+ */
+export async function attemptInTurn(
+  admission: Admission,
+  stock: StockGate,
+  input: AttemptInput,
+): Promise<AttemptResult> {
+  const admitted = await admission.admit(input);
+  if (admitted.kind !== 'admitted') return admitted;
+  const reserved = await stock.reserve(input);
+  if (reserved.ok) return { kind: 'reserved' };
+  const line = input.lines.find((l) => l.productId === reserved.productId)!;
+  const answer = storedRefusalOf(reserved, line);
+  if (input.idempotency && answer) {
+    await admission.remember({
+      userId: input.userId,
+      key: input.idempotency.key,
+      fingerprint: input.idempotency.fingerprint,
+      answer,
+      ttlMs: input.answerTtlMs,
+    });
+  }
+  return { kind: 'refused', refusal: reserved };
 }

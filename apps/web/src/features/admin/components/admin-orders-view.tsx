@@ -1,8 +1,8 @@
 import { OrderStatus } from '@stampede/contract';
 import { useState } from 'react';
 import { Badge } from '@/components/ui/badge';
-import { Button } from '@/components/ui/button';
 import { SelectField } from '@/components/ui/input';
+import { Pagination } from '@/components/ui/pagination';
 import { PageSpinner } from '@/components/ui/spinner';
 import { EmptyState, ErrorState } from '@/components/ui/states';
 import { formatDateTime, formatMoney } from '@/utils/format';
@@ -20,7 +20,6 @@ export function AdminOrdersView() {
   const [status, setStatus] = useState<OrderStatus | undefined>(undefined);
   const [page, setPage] = useState(1);
   const orders = useAdminOrders({ status, page, pageSize: PAGE_SIZE });
-  const pages = orders.data ? Math.max(1, Math.ceil(orders.data.total / PAGE_SIZE)) : 1;
 
   return (
     <div className="flex flex-col gap-4">
@@ -104,29 +103,12 @@ export function AdminOrdersView() {
           </table>
         </div>
       )}
-      {pages > 1 && (
-        <nav aria-label="Pages" className="flex items-center justify-center gap-3">
-          <Button
-            variant="outline"
-            size="sm"
-            disabled={page <= 1}
-            onClick={() => setPage(page - 1)}
-          >
-            Previous
-          </Button>
-          <span className="text-sm text-muted-foreground">
-            Page {page} of {pages}
-          </span>
-          <Button
-            variant="outline"
-            size="sm"
-            disabled={page >= pages}
-            onClick={() => setPage(page + 1)}
-          >
-            Next
-          </Button>
-        </nav>
-      )}
+      <Pagination
+        page={page}
+        pageSize={PAGE_SIZE}
+        total={orders.data?.total ?? 0}
+        onPageChange={setPage}
+      />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { buttonClasses } from '@/components/ui/button';
+import { Pagination } from '@/components/ui/pagination';
 import { ProductImage } from '@/components/ui/product-image';
 import { PageSpinner } from '@/components/ui/spinner';
 import { EmptyState, ErrorState } from '@/components/ui/states';
@@ -8,7 +9,7 @@ import { useServerTime } from '@/hooks/use-server-time';
 import { formatDateTime, formatMoney } from '@/utils/format';
 import { paths } from '@/utils/paths';
 import { getSalePhase, type SalePhase } from '@/utils/sale-phase';
-import { useAdminProducts } from '../api/get-admin-products';
+import { ADMIN_PAGE_SIZE, useAdminProducts } from '../api/get-admin-products';
 import { Badge } from '@/components/ui/badge';
 
 const phaseTone: Record<SalePhase, 'primary' | 'info' | 'dark' | 'neutral'> = {
@@ -20,7 +21,8 @@ const phaseTone: Record<SalePhase, 'primary' | 'info' | 'dark' | 'neutral'> = {
 
 export function ProductTable() {
   const [search, setSearch] = useState('');
-  const products = useAdminProducts({ search: search.trim() });
+  const [page, setPage] = useState(1);
+  const products = useAdminProducts({ search: search.trim(), page });
   const items = products.data?.items ?? [];
   const phases = useServerTime((now) =>
     items.map((product) => getSalePhase(product, now)).join(','),
@@ -38,7 +40,10 @@ export function ProductTable() {
             type="search"
             placeholder="Search by name or SKU"
             value={search}
-            onChange={(event) => setSearch(event.target.value)}
+            onChange={(event) => {
+              setSearch(event.target.value);
+              setPage(1);
+            }}
             className="h-10 w-full rounded-lg border border-input bg-card px-3 text-sm focus:border-ring focus:outline-none focus:ring-2 focus:ring-ring/20"
           />
         </div>
@@ -147,6 +152,12 @@ export function ProductTable() {
           </table>
         </div>
       )}
+      <Pagination
+        page={page}
+        pageSize={ADMIN_PAGE_SIZE}
+        total={products.data?.total ?? 0}
+        onPageChange={setPage}
+      />
     </div>
   );
 }

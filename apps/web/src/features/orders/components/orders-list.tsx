@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { Button, buttonClasses } from '@/components/ui/button';
+import { buttonClasses } from '@/components/ui/button';
+import { Pagination } from '@/components/ui/pagination';
 import { PageSpinner } from '@/components/ui/spinner';
 import { EmptyState, ErrorState } from '@/components/ui/states';
 import { paths } from '@/utils/paths';
@@ -46,7 +47,6 @@ export function OrdersList() {
       </EmptyState>
     );
   }
-  const pages = Math.max(1, Math.ceil(orders.data.total / PAGE_SIZE));
   return (
     <div className="flex flex-col gap-4">
       <div className="grid gap-4 lg:grid-cols-2">
@@ -54,29 +54,12 @@ export function OrdersList() {
           <OrderCard key={order.id} order={order} />
         ))}
       </div>
-      {pages > 1 && (
-        <nav aria-label="Pages" className="flex items-center justify-center gap-3">
-          <Button
-            variant="outline"
-            size="sm"
-            disabled={page <= 1}
-            onClick={() => setPage(page - 1)}
-          >
-            Previous
-          </Button>
-          <span className="text-sm text-muted-foreground">
-            Page {page} of {pages}
-          </span>
-          <Button
-            variant="outline"
-            size="sm"
-            disabled={page >= pages}
-            onClick={() => setPage(page + 1)}
-          >
-            Next
-          </Button>
-        </nav>
-      )}
+      <Pagination
+        page={page}
+        pageSize={PAGE_SIZE}
+        total={orders.data.total}
+        onPageChange={setPage}
+      />
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import type { Product } from '@stampede/contract';
 import { useEffect, useState } from 'react';
-import { Button } from '@/components/ui/button';
 import { Countdown } from '@/components/ui/countdown';
+import { Pagination } from '@/components/ui/pagination';
 import { EmptyState, ErrorState, Skeleton } from '@/components/ui/states';
 import { useServerTime } from '@/hooks/use-server-time';
 import { getSalePhase, type SalePhase } from '@/utils/sale-phase';
@@ -43,7 +43,6 @@ export function ProductCatalogue({ renderAction }: { renderAction?: ProductActio
   ).split(',') as SalePhase[];
   const phaseOf = (product: Product) => phases[items.indexOf(product)] ?? 'live';
   const nextDrop = items.filter((product) => phaseOf(product) === 'upcoming').sort(byStart)[0];
-  const pages = products.data ? Math.max(1, Math.ceil(products.data.total / PAGE_SIZE)) : 1;
 
   return (
     <div className="flex flex-col gap-8">
@@ -168,29 +167,12 @@ export function ProductCatalogue({ renderAction }: { renderAction?: ProductActio
         })
       )}
 
-      {pages > 1 && (
-        <nav aria-label="Pages" className="flex items-center justify-center gap-3">
-          <Button
-            variant="outline"
-            size="sm"
-            disabled={page <= 1}
-            onClick={() => setPage(page - 1)}
-          >
-            Previous
-          </Button>
-          <span className="text-sm text-muted-foreground">
-            Page {page} of {pages}
-          </span>
-          <Button
-            variant="outline"
-            size="sm"
-            disabled={page >= pages}
-            onClick={() => setPage(page + 1)}
-          >
-            Next
-          </Button>
-        </nav>
-      )}
+      <Pagination
+        page={page}
+        pageSize={PAGE_SIZE}
+        total={products.data?.total ?? 0}
+        onPageChange={setPage}
+      />
     </div>
   );
 }

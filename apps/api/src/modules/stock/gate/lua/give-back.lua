@@ -1,7 +1,7 @@
 -- Compensation: the database step failed for good, so the reservation's units go back on sale.
 -- The hold is removed and its units credited in one step, so a repeat credits nothing twice.
 -- KEYS: for each product of the order: stock, holds, cap. ARGV: reservation id.
--- Returns the units credited.
+-- Returns the units credited. Uses lib/uncap.lua.
 local rid = ARGV[1]
 local credited = 0
 for i = 1, #KEYS / 3 do
@@ -14,14 +14,7 @@ for i = 1, #KEYS / 3 do
     if redis.call('EXISTS', KEYS[3 * i - 2]) == 1 then
       redis.call('INCRBY', KEYS[3 * i - 2], quantity)
     end
-    local had = redis.call('HGET', KEYS[3 * i], user)
-    if had then
-      if tonumber(had) > quantity then
-        redis.call('HINCRBY', KEYS[3 * i], user, -quantity)
-      else
-        redis.call('HDEL', KEYS[3 * i], user)
-      end
-    end
+    uncap(KEYS[3 * i], user, quantity)
     credited = credited + quantity
   end
 end

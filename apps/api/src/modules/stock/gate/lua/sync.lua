@@ -6,6 +6,7 @@
 --       ids N, N committed ids, then (cap mode 1) pairs of user id and units in the user's live
 --       orders.
 -- Cap mode: 0 keep the cap table, 1 rebuild it from the pairs plus live holds, 2 delete it.
+-- Uses lib/uncap.lua.
 -- Returns {previous counter or -1 when missing, new counter, holds dropped as stale,
 --          holds dropped as committed}.
 -- Holds still in flight stay subtracted, so a sync during a live sale never re-opens units a
@@ -22,7 +23,7 @@ local time = redis.call('TIME')
 local now = time[1] * 1000 + math.floor(time[2] / 1000)
 local previous = redis.call('GET', KEYS[1])
 local holds = redis.call('HGETALL', KEYS[2])
-local held, stale, late = 0, 0, 0
+local held, stale, committed_dropped = 0, 0, 0
 local held_by = {}
 for i = 1, #holds, 2 do
   local rid = holds[i]
@@ -30,20 +31,11 @@ for i = 1, #holds, 2 do
   quantity = tonumber(quantity)
   if committed[rid] then
     redis.call('HDEL', KEYS[2], rid)
-    late = late + 1
+    committed_dropped = committed_dropped + 1
   elseif now - tonumber(at) > max_age then
     redis.call('HDEL', KEYS[2], rid)
     stale = stale + 1
-    if cap_mode == '0' then
-      local had = redis.call('HGET', KEYS[3], user)
-      if had then
-        if tonumber(had) > quantity then
-          redis.call('HINCRBY', KEYS[3], user, -quantity)
-        else
-          redis.call('HDEL', KEYS[3], user)
-        end
-      end
-    end
+    if cap_mode == '0' then uncap(KEYS[3], user, quantity) end
   else
     held = held + quantity
     held_by[user] = (held_by[user] or 0) + quantity
@@ -71,4 +63,4 @@ elseif cap_mode == '2' then
   redis.call('HSET', KEYS[4], 'cap', version)
 end
 
-return {previous and tonumber(previous) or -1, target, stale, late}
+return {previous and tonumber(previous) or -1, target, stale, committed_dropped}
