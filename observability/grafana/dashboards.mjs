@@ -550,7 +550,7 @@ const api = build({
           title: 'Gate latency p99 by operation',
           unit: 's',
           description:
-            '99th percentile of one stock gate operation (one Lua script in Redis): attempt for every order attempt (admission and reservation in one round trip; admit when no line is reserved), sync for every sync, release, give_back and credit after the database step. Compare with "Order commit duration" to tell a slow Redis from a slow database.',
+            '99th percentile of one stock gate operation (one Lua script in Redis): attempt for every order attempt that reserves (admission and reservation in one round trip), sync for every sync, release, give_back and credit after the database step. Compare with "Order commit duration" to tell a slow Redis from a slow database.',
           targets: [quantiles(0.99, 'stampede_gate_latency_seconds_bucket', 'operation')],
         },
         {
