@@ -173,6 +173,13 @@ function panel(p, id, gridPos) {
   throw new Error(base.type);
 }
 
+/**
+ * The share of `part` in `whole` (two series selectors), over every API process. A healthy shop
+ * reads 0, not "No data": no series of `part` (no 5xx yet) counts as 0, and so does no traffic.
+ */
+const share = (part, whole) =>
+  `(sum(rate(${part}[${RI}])) or vector(0)) / (sum(rate(${whole}[${RI}])) > 0) or vector(0)`;
+
 /** A latency quantile per `by` label, from a histogram's buckets. */
 const quantiles = (q, selector, by = 'route') => ({
   expr: `histogram_quantile(${q}, sum by (le, ${by}) (rate(${selector}[${RI}])))`,
@@ -219,7 +226,10 @@ const api = build({
             'Share of answers that are server errors (5xx). Refusals such as sold out (409) or rate limited (429) are not errors.',
           targets: [
             {
-              expr: `sum(rate(http_requests_total{job="stampede-api", route!~"${OPS}", status_code=~"5.."}[${RI}])) / sum(rate(http_requests_total{job="stampede-api", route!~"${OPS}"}[${RI}]))`,
+              expr: share(
+                `http_requests_total{job="stampede-api", route!~"${OPS}", status_code=~"5.."}`,
+                `http_requests_total{job="stampede-api", route!~"${OPS}"}`,
+              ),
               legend: '5xx share',
             },
           ],
@@ -286,11 +296,17 @@ const api = build({
             'Share of 5xx answers: /api/orders (OrdersAPIHighErrorRate above 5%) and all routes (APIHighErrorRate above 10%).',
           targets: [
             {
-              expr: `sum(rate(http_requests_total{job="stampede-api", route=~"/api/orders.*", status_code=~"5.."}[${RI}])) / sum(rate(http_requests_total{job="stampede-api", route=~"/api/orders.*"}[${RI}]))`,
+              expr: share(
+                'http_requests_total{job="stampede-api", route=~"/api/orders.*", status_code=~"5.."}',
+                'http_requests_total{job="stampede-api", route=~"/api/orders.*"}',
+              ),
               legend: '/api/orders',
             },
             {
-              expr: `sum(rate(http_requests_total{job="stampede-api", route!~"${OPS}", status_code=~"5.."}[${RI}])) / sum(rate(http_requests_total{job="stampede-api", route!~"${OPS}"}[${RI}]))`,
+              expr: share(
+                `http_requests_total{job="stampede-api", route!~"${OPS}", status_code=~"5.."}`,
+                `http_requests_total{job="stampede-api", route!~"${OPS}"}`,
+              ),
               legend: 'all routes',
             },
           ],
@@ -315,6 +331,63 @@ const api = build({
           targets: [
             {
               expr: `sum by (route) (rate(http_requests_total{job="stampede-api", status_code="429"}[${RI}]))`,
+              legend: '{{route}}',
+            },
+          ],
+        },
+      ],
+    },
+    {
+      title: 'In flight (stalls)',
+      panels: [
+        {
+          w: 8,
+          title: 'Oldest request waiting',
+          unit: 's',
+          thresholds: [[5, 'red']],
+          description:
+            'Age of the oldest request not answered yet, by route, and of the oldest order in the order writer (queued or in a transaction not answered yet). A stall (a locked stock row, a database that stopped answering) shows here while no answer, and so no latency, is recorded yet. OrdersStalled fires above 5 s.',
+          targets: [
+            {
+              expr: `max by (method, route) (http_request_oldest_in_flight_seconds{job="stampede-api", route!~"${OPS}"})`,
+              legend: '{{method}} {{route}}',
+            },
+            {
+              expr: 'max(stampede_order_writer_oldest_order_seconds{job="stampede-api"})',
+              legend: 'order writer',
+            },
+          ],
+        },
+        {
+          w: 8,
+          title: 'Requests in flight and orders queued',
+          unit: 'short',
+          description:
+            'Requests received and not answered yet, by route; orders admitted by the gate that wait for a database transaction; order-writing transactions running.',
+          targets: [
+            {
+              expr: `sum by (method, route) (http_requests_in_flight{job="stampede-api", route!~"${OPS}"})`,
+              legend: '{{method}} {{route}}',
+            },
+            {
+              expr: 'sum(stampede_order_writer_queued_orders{job="stampede-api"})',
+              legend: 'orders queued',
+            },
+            {
+              expr: 'sum(stampede_order_writer_transactions_in_flight{job="stampede-api"})',
+              legend: 'transactions',
+            },
+          ],
+        },
+        {
+          w: 8,
+          title: 'Clients gone before their answer (499)',
+          unit: 'reqps',
+          description:
+            'Requests whose client hung up (timed out, closed the tab) before the answer, per second, by route. A few are normal; a wave of them on /api/orders is buyers giving up on a stall.',
+          targets: [
+            {
+              expr: `sum by (route) (rate(http_requests_total{job="stampede-api", status_code="499"}[${RI}])) or vector(0)`,
               legend: '{{route}}',
             },
           ],
@@ -402,7 +475,10 @@ const api = build({
             'Share of order attempts that ended in stock_conflict: the database refused the stock transaction after three retries. HighStockConflictRate fires above 20%. Sold-out answers are not conflicts.',
           targets: [
             {
-              expr: `sum(rate(stampede_order_outcomes_total{outcome="stock_conflict"}[${RI}])) / sum(rate(stampede_order_outcomes_total[${RI}]))`,
+              expr: share(
+                'stampede_order_outcomes_total{outcome="stock_conflict"}',
+                'stampede_order_outcomes_total',
+              ),
               legend: 'stock_conflict share',
             },
           ],
@@ -474,7 +550,7 @@ const api = build({
           title: 'Gate latency p99 by operation',
           unit: 's',
           description:
-            '99th percentile of one stock gate operation (one Lua script in Redis): reserve for every order, sync for every sync.',
+            '99th percentile of one stock gate operation (one Lua script in Redis): attempt for every order attempt that reserves (admission and reservation in one round trip), sync for every sync, release, give_back and credit after the database step. Compare with "Order commit duration" to tell a slow Redis from a slow database.',
           targets: [quantiles(0.99, 'stampede_gate_latency_seconds_bucket', 'operation')],
         },
         {
@@ -691,7 +767,10 @@ const sale = build({
             'Server errors among /api/orders answers. A sell-out does not move this; a broken database or Redis does.',
           targets: [
             {
-              expr: `sum(rate(http_requests_total{job="stampede-api", route=~"/api/orders.*", status_code=~"5.."}[${RI}])) / sum(rate(http_requests_total{job="stampede-api", route=~"/api/orders.*"}[${RI}]))`,
+              expr: share(
+                'http_requests_total{job="stampede-api", route=~"/api/orders.*", status_code=~"5.."}',
+                'http_requests_total{job="stampede-api", route=~"/api/orders.*"}',
+              ),
               legend: '5xx share',
             },
           ],
@@ -776,6 +855,24 @@ const sale = build({
             {
               expr: `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="stampede-api", method="POST", route="/api/orders"}[${RI}])))`,
               legend: 'p99',
+            },
+          ],
+        },
+        {
+          w: 12,
+          title: 'Oldest order waiting',
+          unit: 's',
+          thresholds: [[5, 'red']],
+          description:
+            'How long the oldest order attempt not answered yet has waited (in the API, and in the order writer: queued or in a transaction). Milliseconds in a healthy sale; OrdersStalled fires above 5 s.',
+          targets: [
+            {
+              expr: 'max(http_request_oldest_in_flight_seconds{job="stampede-api", method="POST", route="/api/orders"})',
+              legend: 'oldest request',
+            },
+            {
+              expr: 'max(stampede_order_writer_oldest_order_seconds{job="stampede-api"})',
+              legend: 'oldest order in the writer',
             },
           ],
         },

@@ -16,6 +16,7 @@ import type { LoginLimiter } from './modules/auth/login-limiter.ts';
 import { authPlugin } from './modules/auth/plugin.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { adminRoutes } from './modules/admin/routes.ts';
+import { liveRoutes } from './modules/live/routes.ts';
 import { metricsRoutes, opsRoutes } from './modules/ops/routes.ts';
 import { orderRoutes } from './modules/orders/routes.ts';
 import { productRoutes } from './modules/products/routes.ts';
@@ -100,7 +101,9 @@ export async function buildApp({
       done();
     });
   }
-  if (ctx.config.metrics) registerHttpMetrics(app, ctx.metrics);
+  if (ctx.config.metrics || ctx.config.requestLog) {
+    registerHttpMetrics(app, ctx.metrics, { logAbandoned: ctx.config.requestLog });
+  }
   registerErrorRateWatcher(app, ctx);
 
   if (ctx.config.apiDocs) await registerOpenApi(app, headerOptions);
@@ -118,6 +121,7 @@ export async function buildApp({
   await app.register(productRoutes, { ctx, prefix: '/api/products' });
   await app.register(orderRoutes, { ctx, prefix: '/api/orders' });
   await app.register(adminRoutes, { ctx, prefix: '/api/admin' });
+  await app.register(liveRoutes, { ctx, prefix: '/api/admin/live' });
 
   const pageFallback = await registerWeb(app, {
     webDistDir: ctx.config.webDistDir ?? DEFAULT_WEB_DIST,

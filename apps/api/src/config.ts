@@ -119,6 +119,8 @@ const EnvSchema = z
     /** A gate hold older than this belongs to a request that died; the sync drops it. */
     STOCK_HOLD_MAX_AGE_MS: int(1000, 3_600_000).default(15_000),
     EXPIRY_SWEEP_INTERVAL_MS: int(50, 60_000).default(1000),
+    /** How long the per-second order traffic behind the live sale view and reports is kept. */
+    LIVE_TRAFFIC_RETENTION_DAYS: int(1, 3650).default(30),
     /** Seed the demo catalogue when the database has no products. Default: only when embedded. */
     SEED_DEMO: bool.optional(),
     /** API processes sharing the port (node:cluster). More than one needs Redis and a database URL. */
@@ -287,6 +289,7 @@ export interface Config {
   readonly stockSyncIntervalMs: number;
   readonly stockHoldMaxAgeMs: number;
   readonly expirySweepIntervalMs: number;
+  readonly liveTrafficRetentionDays: number;
   readonly seedDemo: boolean;
   readonly workers: number;
   readonly webDistDir: string | undefined;
@@ -365,6 +368,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     stockSyncIntervalMs: e.STOCK_SYNC_INTERVAL_MS,
     stockHoldMaxAgeMs: e.STOCK_HOLD_MAX_AGE_MS,
     expirySweepIntervalMs: e.EXPIRY_SWEEP_INTERVAL_MS,
+    liveTrafficRetentionDays: e.LIVE_TRAFFIC_RETENTION_DAYS,
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,
     workers: e.WORKERS,
     webDistDir: e.WEB_DIST_DIR === undefined ? undefined : resolve(e.WEB_DIST_DIR),

@@ -10,6 +10,7 @@ import type { OrderWriter } from './modules/orders/order-writer.ts';
 import type { ProductCache } from './modules/products/catalog.ts';
 import type { GateKeeper } from './modules/stock/gate-keeper.ts';
 import type { Admission, StockGate } from './modules/stock/gate/types.ts';
+import type { LiveTrafficPublisher } from './observability/live-traffic.ts';
 import type { Metrics } from './observability/metrics.ts';
 
 /**
@@ -34,6 +35,8 @@ export interface AppContext {
   readonly productCache: ProductCache;
   readonly idempotencyLog: IdempotencyLog;
   readonly metrics: Metrics;
+  /** This process's order traffic, written once a second for the live sale view. */
+  readonly liveTraffic: LiveTrafficPublisher;
   readonly tokens: TokenService;
   /** Password hashing, bounded so that sign-ups cannot stall the rest of the shop. */
   readonly passwords: PasswordHasher;

@@ -33,6 +33,7 @@ import { stockKeys } from './modules/stock/keys.ts';
 import { OrderWriter } from './modules/orders/order-writer.ts';
 import { sweepStock, syncGate, syncGates } from './modules/stock/services.ts';
 import { DatabaseStock } from './modules/stock/gate/database-stock.ts';
+import { LiveTrafficPublisher } from './observability/live-traffic.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { liveSaleUnits } from './modules/products/live-sales.ts';
 
@@ -121,7 +122,10 @@ export async function startRuntime(
     const metrics = createMetrics({
       enabled: config.metrics,
       collectLiveSaleUnits: () => liveUnits.get('all', () => liveSaleUnits(ctx)),
+      collectWriterBacklog: () => writer.backlog,
     });
+    const liveTraffic = new LiveTrafficPublisher({ db: database.db, metrics, logger });
+    await liveTraffic.start();
     const idempotencyLog = new IdempotencyLog({
       pool: database.pool,
       db: database.db,
@@ -172,6 +176,7 @@ export async function startRuntime(
       productCache: new ProductCache(database.db),
       idempotencyLog,
       metrics,
+      liveTraffic,
       tokens: createTokenService({
         secret: config.jwtSecret ?? (await generatedSecret(config, logger)),
         ttlSeconds: config.jwtTtlSeconds,
@@ -216,7 +221,16 @@ export async function startRuntime(
         every('expire-orders', config.expirySweepIntervalMs, () => expireAllDue(ctx), failed),
         every('sweep-stock', config.stockSyncIntervalMs, () => sweepStock({ ctx }), failed),
         every('purge-idempotency', 3600_000, () => idempotencyLog.purgeExpired(), failed),
+        liveTraffic.startPublishing(),
+        every(
+          'purge-live-traffic',
+          3600_000,
+          () => liveTraffic.purge(config.liveTrafficRetentionDays),
+          failed,
+        ),
       ];
+      // After the jobs stop, the last second of traffic goes out before the database closes.
+      closers.push(() => liveTraffic.publish());
       closers.push(() => Promise.all(jobs.map((job) => job.stop())));
     }
     return { ctx, close };

@@ -4,3 +4,4 @@ export * from './auth.ts';
 export * from './products.ts';
 export * from './orders.ts';
 export * from './ops.ts';
+export * from './live.ts';

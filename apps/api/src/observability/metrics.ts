@@ -1,28 +1,72 @@
 import client, { type Registry } from 'prom-client';
+import type { RebuildReason } from '../modules/stock/gate-keeper.ts';
+import { InFlightRequests } from './in-flight.ts';
 
 /**
  * Every metric the API exports, in one place. Labels are bounded: route templates, outcomes,
  * causes. Never a user, order, product or IP value (STYLE.md, habit 12).
  */
-export type OrderOutcome =
-  | 'created'
-  | 'replayed'
-  | 'sold_out'
-  | 'purchase_limit'
-  | 'rate_limited'
-  | 'sale_closed'
-  | 'not_found'
-  | 'stock_conflict'
-  | 'stock_unavailable'
-  | 'database_unavailable'
-  | 'idempotency_conflict'
-  | 'invalid'
-  | 'error';
 
-export type DbRetryCause = 'deadlock' | 'serialization' | 'lock_timeout' | 'connection';
-export type RestoreCause = 'cancel' | 'expiry';
-export type SyncTrigger = 'startup' | 'timer' | 'admin' | 'on_demand' | 'rebuild' | 'repair';
-export type GateOperation = 'reserve' | 'release' | 'give_back' | 'credit' | 'sync' | 'admit';
+/**
+ * Every value each label can take. Each series is exported at 0 from the start: Prometheus sees
+ * a counter's first increase only from a sample before it, so a series born at 1 hides its first
+ * event (an alert on "3 rebuilds" would need 4).
+ */
+export const ORDER_OUTCOMES = [
+  'created',
+  'replayed',
+  'sold_out',
+  'purchase_limit',
+  'rate_limited',
+  'sale_closed',
+  'not_found',
+  'stock_conflict',
+  'stock_unavailable',
+  'database_unavailable',
+  'idempotency_conflict',
+  'invalid',
+  'error',
+] as const;
+export const DB_RETRY_CAUSES = ['deadlock', 'serialization', 'lock_timeout', 'connection'] as const;
+export const RESTORE_CAUSES = ['cancel', 'expiry'] as const;
+export const SYNC_TRIGGERS = [
+  'startup',
+  'timer',
+  'admin',
+  'on_demand',
+  'rebuild',
+  'repair',
+] as const;
+export const GATE_OPERATIONS = [
+  'attempt',
+  'admit',
+  'reserve',
+  'release',
+  'give_back',
+  'credit',
+  'sync',
+] as const;
+export const GATE_COMPENSATION_REASONS = [
+  'database_failed',
+  'database_refused',
+  'database_unavailable',
+  'purchase_limit',
+  'duplicate',
+] as const;
+export const GATE_REBUILD_REASONS = [
+  'startup',
+  'data_lost',
+  'reconnect',
+  'on_demand',
+] as const satisfies readonly RebuildReason[];
+export const WATCHED_ENDPOINTS = ['/api/orders'] as const;
+
+export type OrderOutcome = (typeof ORDER_OUTCOMES)[number];
+export type DbRetryCause = (typeof DB_RETRY_CAUSES)[number];
+export type RestoreCause = (typeof RESTORE_CAUSES)[number];
+export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
+export type GateOperation = (typeof GATE_OPERATIONS)[number];
+export type GateRebuildReason = (typeof GATE_REBUILD_REASONS)[number];
 
 export interface Metrics {
   readonly registry: Registry;
@@ -48,21 +92,41 @@ export interface Metrics {
   readonly idempotencyRecordsPending: client.Gauge;
   readonly idempotencyRecordsWritten: client.Counter;
   readonly idempotencyRecordsDropped: client.Counter;
+  /** Requests received and not answered yet, read by two gauges at each scrape. */
+  readonly inFlight: InFlightRequests;
 }
 
-const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
+/** What the order writer holds at one moment (`OrderWriter.backlog`). */
+export interface WriterBacklog {
+  /** Orders waiting for a database transaction. */
+  readonly queued: number;
+  /** Transactions running now. */
+  readonly transactions: number;
+  /**
+   * `performance.now()` when the oldest order the writer holds (waiting, or in a transaction
+   * that has not answered) reached it; undefined when it holds none.
+   */
+  readonly oldestAt: number | undefined;
+}
+
+export const LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10,
+];
 
 export function createMetrics(options: {
   enabled: boolean;
   /** Called on each scrape to report the units still on sale in live sales. */
   collectLiveSaleUnits?: () => Promise<number>;
+  /** Called on each scrape to report what waits for the database. */
+  collectWriterBacklog?: () => WriterBacklog;
 }): Metrics {
   const registry = new client.Registry();
   if (options.enabled) client.collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const collectLiveSaleUnits = options.collectLiveSaleUnits;
+  const { collectLiveSaleUnits, collectWriterBacklog } = options;
+  const inFlight = new InFlightRequests();
 
-  return {
+  const metrics: Metrics = {
     registry,
     enabled: options.enabled,
     httpRequestDuration: new client.Histogram({
@@ -190,5 +254,92 @@ export function createMetrics(options: {
         if (collectLiveSaleUnits) this.set(await collectLiveSaleUnits().catch(() => 0));
       },
     }),
+    inFlight,
   };
+  registerBacklogGauges(registers, inFlight, collectWriterBacklog);
+  zeroKnownSeries(metrics);
+  return metrics;
 }
+
+/** Every known label value at 0 (see ORDER_OUTCOMES): the first event of each is visible. */
+function zeroKnownSeries(metrics: Metrics): void {
+  for (const outcome of ORDER_OUTCOMES) metrics.orderOutcomes.inc({ outcome }, 0);
+  for (const cause of DB_RETRY_CAUSES) metrics.dbRetries.inc({ cause }, 0);
+  for (const reason of GATE_COMPENSATION_REASONS) metrics.gateCompensations.inc({ reason }, 0);
+  for (const cause of RESTORE_CAUSES) {
+    metrics.stockRestores.inc({ cause }, 0);
+    metrics.unitsRestored.inc({ cause }, 0);
+  }
+  for (const trigger of SYNC_TRIGGERS) {
+    metrics.syncRuns.inc({ trigger }, 0);
+    metrics.syncDrift.inc({ trigger }, 0);
+  }
+  for (const reason of GATE_REBUILD_REASONS) metrics.gateRebuilds.inc({ reason }, 0);
+  for (const operation of GATE_OPERATIONS) metrics.gateLatency.zero({ operation });
+  for (const endpoint of WATCHED_ENDPOINTS) metrics.errorRateAlerts.inc({ endpoint }, 0);
+}
+
+/**
+ * What is in flight, read at each scrape: requests not answered yet (by route template) with the
+ * age of the oldest, and the order writer's queue. A stall (a locked stock row, a database that
+ * stopped answering) shows here at once, while no answer, and so no latency, is recorded yet.
+ */
+function registerBacklogGauges(
+  registers: Registry[],
+  inFlight: InFlightRequests,
+  collectWriterBacklog: (() => WriterBacklog) | undefined,
+): void {
+  const oldest = new client.Gauge({
+    name: 'http_request_oldest_in_flight_seconds',
+    help: 'Age of the oldest HTTP request not answered yet, by route template.',
+    labelNames: ['method', 'route'],
+    registers: [],
+  });
+  new client.Gauge({
+    name: 'http_requests_in_flight',
+    help: 'HTTP requests received and not answered yet, by route template.',
+    labelNames: ['method', 'route'],
+    registers,
+    collect() {
+      this.reset();
+      oldest.reset();
+      // The order route is always there (at 0), so a rule on it never lacks data.
+      for (const route of [ORDER_ROUTE, ...inFlight.summary()]) {
+        const labels = { method: route.method, route: route.route };
+        this.set(labels, route.count);
+        oldest.set(labels, route.oldestAgeSeconds);
+      }
+    },
+  });
+  for (const registry of registers) registry.registerMetric(oldest);
+  if (!collectWriterBacklog) return;
+  let backlog: WriterBacklog | undefined;
+  new client.Gauge({
+    name: 'stampede_order_writer_queued_orders',
+    help: 'Orders admitted by the gate and waiting for a database transaction.',
+    registers,
+    collect() {
+      backlog = collectWriterBacklog();
+      this.set(backlog.queued);
+    },
+  });
+  new client.Gauge({
+    name: 'stampede_order_writer_transactions_in_flight',
+    help: 'Order-writing database transactions running now.',
+    registers,
+    collect() {
+      this.set((backlog ?? collectWriterBacklog()).transactions);
+    },
+  });
+  new client.Gauge({
+    name: 'stampede_order_writer_oldest_order_seconds',
+    help: 'How long the oldest order in the order writer (queued or being written) has waited for its answer (0: none).',
+    registers,
+    collect() {
+      const at = (backlog ?? collectWriterBacklog()).oldestAt;
+      this.set(at === undefined ? 0 : Math.max(0, (performance.now() - at) / 1000));
+    },
+  });
+}
+
+const ORDER_ROUTE = { method: 'POST', route: '/api/orders', count: 0, oldestAgeSeconds: 0 };

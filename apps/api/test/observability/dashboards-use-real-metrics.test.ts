@@ -8,6 +8,7 @@ import { syncGates } from '../../src/modules/stock/services.ts';
 import { bearer, createTestProduct, createUsers, type TestUser } from '../support/fixtures.ts';
 import { familyOf, parseExposition, type Exposition, type Sample } from './support/exposition.ts';
 import { installOrderWriteFault } from './support/faults.ts';
+import { holdStockRow, orderGivingUp } from './support/stall.ts';
 import { startObservedRuntime, type ObservedRuntime } from './support/observed-runtime.ts';
 import { selectorsOf, type Selector } from './support/promql.ts';
 import { readRepoFile, readRepoYaml, repoPath } from './support/repo.ts';
@@ -15,7 +16,7 @@ import { readRepoFile, readRepoYaml, repoPath } from './support/repo.ts';
 /**
  * Every metric that a Grafana panel or a Prometheus rule names is exported by the running app,
  * with the labels and label values the query filters on. The app is driven first through the
- * real runtime (an order, a 429, a sold-out, a cancel, an expiry, a stock conflict, 5xx answers,
+ * real runtime (an order, a 429, a sold-out, a cancel, an expiry, a stock conflict, 5xx answers, a buyer giving up on a stall,
  * drift found by a timed sync, a gate rebuild) so that the series exist, as they would in a sale.
  */
 
@@ -133,6 +134,20 @@ describe('dashboards and alert rules name only metrics the app exports', () => {
       sql`UPDATE orders SET expires_at = now() - interval '3 seconds' WHERE id = ${unpaid.json().id}`,
     );
     expect(await expireDueOrders({ ctx })).toBe(1);
+
+    // A stall: a buyer gives up on an order held behind a locked stock row (499).
+    const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    const lock = await holdStockRow(rt.databaseUrl, product.id);
+    expect(
+      await orderGivingUp({
+        baseUrl,
+        token: users[7]!.token,
+        productId: product.id,
+        timeoutMs: 300,
+      }),
+    ).toBe('gave up');
+    await lock.release();
+    await ctx.writer.drain();
 
     // The database keeps failing with serialization errors: retried, then 409 stock_conflict.
     await fault.set('serialization');

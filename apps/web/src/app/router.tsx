@@ -65,6 +65,7 @@ export const router = createBrowserRouter([
               { path: 'products/:productId', lazy: adminRoute('AdminProductRoute') },
               { path: 'low-stock', lazy: adminRoute('AdminLowStockRoute') },
               { path: 'orders', lazy: adminRoute('AdminOrdersRoute') },
+              { path: 'sales/:productId/report', lazy: adminRoute('AdminSaleReportRoute') },
             ],
           },
         ],

@@ -14,6 +14,7 @@ export const paths = {
     product: (id: number) => `/admin/products/${id}`,
     lowStock: '/admin/low-stock',
     orders: '/admin/orders',
+    saleReport: (productId: number) => `/admin/sales/${productId}/report`,
   },
 };
 

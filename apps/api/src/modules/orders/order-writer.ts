@@ -12,7 +12,7 @@ import {
   RETRY_DELAYS_MS,
   retryCauseOf,
 } from '../../lib/pg-errors.ts';
-import type { Metrics } from '../../observability/metrics.ts';
+import type { Metrics, WriterBacklog } from '../../observability/metrics.ts';
 import type { OrderRecord } from './types.ts';
 import { BatchDoesNotFit, Refused, writeBatch, type OrderDraft } from './write-batch.ts';
 
@@ -60,6 +60,8 @@ export class OrderWriter {
   private queue: Pending[] = [];
   private inFlight = 0;
   private readonly productLoad = new Map<number, number>();
+  /** Batches in a transaction now, each in queue order (for the backlog's oldest order). */
+  private readonly writing = new Set<Pending[]>();
   private idle: (() => void)[] = [];
 
   constructor(private readonly options: OrderWriterOptions) {}
@@ -69,6 +71,16 @@ export class OrderWriter {
       this.queue.push({ draft, queuedAt: performance.now(), resolve, reject });
       this.pump();
     });
+  }
+
+  /** What waits for the database now (read by /metrics). Queue and batches keep arrival order. */
+  get backlog(): WriterBacklog {
+    let oldestAt = this.queue[0]?.queuedAt;
+    for (const batch of this.writing) {
+      const at = batch[0]!.queuedAt;
+      if (oldestAt === undefined || at < oldestAt) oldestAt = at;
+    }
+    return { queued: this.queue.length, transactions: this.inFlight, oldestAt };
   }
 
   /** Resolves once every queued order has its answer. */
@@ -103,6 +115,7 @@ export class OrderWriter {
       this.queue = rest;
       for (const id of batchProducts) this.productLoad.set(id, (this.productLoad.get(id) ?? 0) + 1);
       this.inFlight += 1;
+      this.writing.add(batch);
       void this.run(batch).finally(() => {
         for (const id of batchProducts) {
           const load = (this.productLoad.get(id) ?? 1) - 1;
@@ -110,6 +123,7 @@ export class OrderWriter {
           else this.productLoad.set(id, load);
         }
         this.inFlight -= 1;
+        this.writing.delete(batch);
         this.pump();
         if (this.inFlight === 0 && this.queue.length === 0) {
           for (const resolve of this.idle.splice(0)) resolve();

@@ -22,6 +22,7 @@ import { createDatabaseFromTemplate, dropDatabase } from '../../support/database
  */
 export interface ObservedRuntime {
   readonly ctx: AppContext;
+  readonly databaseUrl: string;
   readonly prefix: string;
   readonly redisUrl: string;
   readonly logs: CapturedLogs;
@@ -83,6 +84,7 @@ export async function startObservedRuntime(
   const clients: Redis[] = [];
   return {
     ctx: runtime.ctx,
+    databaseUrl,
     prefix,
     redisUrl,
     redisProxy,

@@ -7,6 +7,8 @@ import { ProductEditor } from '@/features/admin/components/product-editor';
 import { ProductForm } from '@/features/admin/components/product-form';
 import { ProductTable } from '@/features/admin/components/product-table';
 import { SyncStockButton } from '@/features/admin/components/sync-stock-button';
+import { LiveSaleCharts } from '@/features/live-sale/components/live-sale-charts';
+import { SaleReportView } from '@/features/live-sale/components/sale-report-view';
 import { cn } from '@/utils/cn';
 import { paths } from '@/utils/paths';
 import { parseIdParam } from './parse-id-param';
@@ -54,7 +56,12 @@ export function AdminLayout() {
   );
 }
 
-export const AdminLiveRoute = () => <LiveSales />;
+export const AdminLiveRoute = () => (
+  <div className="flex flex-col gap-8">
+    <LiveSaleCharts />
+    <LiveSales />
+  </div>
+);
 export const AdminProductsRoute = () => <ProductTable />;
 export const AdminLowStockRoute = () => <LowStockView />;
 export const AdminOrdersRoute = () => <AdminOrdersView />;
@@ -72,6 +79,12 @@ export function AdminNewProductRoute() {
       <ProductForm onSaved={(product) => void navigate(paths.admin.product(product.id))} />
     </section>
   );
+}
+
+export function AdminSaleReportRoute() {
+  const productId = parseIdParam(useParams().productId);
+  if (productId === null) return <EmptyState title="Sale not found" />;
+  return <SaleReportView key={productId} productId={productId} />;
 }
 
 export function AdminProductRoute() {
