@@ -57,6 +57,7 @@ export const GATE_REBUILD_REASONS = [
   'startup',
   'data_lost',
   'reconnect',
+  'failover',
   'on_demand',
 ] as const satisfies readonly RebuildReason[];
 export const WATCHED_ENDPOINTS = ['/api/orders'] as const;
