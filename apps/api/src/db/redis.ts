@@ -7,19 +7,20 @@ export type RedisClient = Redis | Cluster;
 
 /**
  * Every Redis connection of the API is opened here (the gate's, the sign-in limiter's), to one
- * node (`REDIS_URL`) or to a cluster (`REDIS_CLUSTER_NODES`), with the same behaviour: commands
- * issued in the same tick travel together (auto-pipelining); while Redis is away, commands fail
- * at once (the caller answers 503) instead of queueing buyers; a dead connection is retried.
- * On a cluster, redirections (MOVED, ASK) and TRYAGAIN are followed within the command's time,
- * the slot map is refreshed every second (a failover is seen within about that), and only
- * masters are read (a replica may lag).
+ * node (`REDIS_URL`) or to a cluster (`REDIS_CLUSTER_NODES`), with the same behaviour: while
+ * Redis is away, commands fail at once (the caller answers 503) instead of queueing buyers; a
+ * dead connection is retried. On one node, commands issued in the same tick travel in one write
+ * (auto-pipelining). On a cluster each command goes on its own (still without waiting for the
+ * one before): a pipeline that mixes commands is not retried when one of them is redirected,
+ * whereas a lone command follows MOVED and ASK and waits out TRYAGAIN and CLUSTERDOWN within its
+ * time, as a slot moving or a failover needs. The slot map is refreshed every second (a
+ * failover is seen within about that), and only masters are read (a replica may lag).
  */
 export function createRedisClient(
   target: RedisTarget,
   options: { commandTimeoutMs: number; outage?: Outage },
 ): RedisClient {
   const node = {
-    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: options.commandTimeoutMs,
@@ -29,12 +30,13 @@ export function createRedisClient(
     target.kind === 'node'
       ? new Redis(target.url, {
           ...node,
+          enableAutoPipelining: true,
           lazyConnect: true,
           retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
         })
       : new Cluster([...target.nodes], {
           lazyConnect: true,
-          enableAutoPipelining: true,
+          enableAutoPipelining: false,
           enableOfflineQueue: false,
           scaleReads: 'master',
           maxRedirections: 16,

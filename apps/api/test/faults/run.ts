@@ -8,7 +8,11 @@
  * database, one order per key and the same answer on every re-send, nobody over the cap,
  * gate == database, no 500, no process exit, an answer soon after every fault.
  *
- *   npm run test:faults -- --seed 7 [--faults 10] [--workers 24]
+ *   npm run test:faults -- --seed 7 [--faults 10] [--workers 24] [--cluster]
+ *
+ * With --cluster the gate runs on a Redis Cluster of its own (3 masters, 3 replicas), and the
+ * Redis faults are a cluster's: a master killed (its replica takes over), a master paused, a
+ * product's slot moved to another master mid-sale.
  *
  * The same seed draws the same faults, in the same order, with the same timings; exit 1 on any
  * violation. The history of the run is written to a JSON file for a closer look.
@@ -20,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { Checker, type ProductUnderTest } from './support/checks.ts';
 import { Crowd } from './support/crowd.ts';
 import { History } from './support/history.ts';
-import { runNemesis } from './support/nemesis.ts';
+import { CLUSTER_FAULTS, runNemesis, SINGLE_NODE_FAULTS } from './support/nemesis.ts';
 import { Random } from './support/random.ts';
 import { call, FaultShop, type Buyer } from './support/shop.ts';
 import { sleep, waitFor } from './support/wait.ts';
@@ -33,18 +37,23 @@ const RECOVERY_BOUND_MS = 10_000;
 const { values } = parseArgs({
   options: {
     seed: { type: 'string', default: '1' },
+    /** The gate on a Redis Cluster (3 masters, 3 replicas) instead of one node. */
+    cluster: { type: 'boolean', default: false },
     faults: { type: 'string', default: '10' },
     workers: { type: 'string', default: '24' },
   },
 });
 const seed = Number(values.seed);
 const random = new Random(seed);
-const log = (message: string) => process.stdout.write(`[faults seed ${seed}] ${message}\n`);
+const onCluster = values.cluster;
+const log = (message: string) =>
+  process.stdout.write(`[faults seed ${seed}${onCluster ? ' cluster' : ''}] ${message}\n`);
 
 async function main(): Promise<number> {
   const started = Date.now();
   const shop = await FaultShop.start({
     processes: 2,
+    cluster: onCluster,
     env: {
       STOCK_HOLD_MAX_AGE_MS: String(HOLD_MAX_AGE_MS),
       STOCK_SYNC_INTERVAL_MS: String(SWEEP_INTERVAL_MS),
@@ -76,10 +85,18 @@ async function main(): Promise<number> {
     );
 
     crowd.start();
-    // An early snapshot: Redis restarted from it later holds more stock and older holds and keys.
     await sleep(1500);
-    await shop.takeSnapshot();
-    await runNemesis({ shop, random, history, count: Number(values.faults), gapMs: [1500, 3000] });
+    // An early snapshot: Redis restarted from it later holds more stock and older holds and keys.
+    if (!onCluster) await shop.takeSnapshot();
+    await runNemesis({
+      shop,
+      random,
+      history,
+      count: Number(values.faults),
+      gapMs: [1500, 3000],
+      names: onCluster ? CLUSTER_FAULTS : SINGLE_NODE_FAULTS,
+      productIds: products.map((p) => p.id),
+    });
     await sleep(2000);
     await crowd.stop();
     log(`${history.faults.length} faults: ${history.faults.map((f) => f.name).join(', ')}`);
@@ -120,7 +137,7 @@ async function main(): Promise<number> {
     checker.answers(shop.apis);
     const recovery = checker.recovery(RECOVERY_BOUND_MS);
 
-    const file = join(tmpdir(), `stampede-faults-${seed}.json`);
+    const file = join(tmpdir(), `stampede-faults-${seed}${onCluster ? '-cluster' : ''}.json`);
     await writeFile(
       file,
       JSON.stringify({ seed, faults: history.faults, operations: history.operations }),

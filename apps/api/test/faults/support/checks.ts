@@ -54,7 +54,7 @@ export class Checker {
           `product ${product.id}: ${available} units unsold after the drain`,
         );
       }
-      const redis = this.shop.redis.client();
+      const redis = await this.shop.lookAtGate();
       try {
         const [counter, holds] = await Promise.all([
           redis.get(`stampede:{p:${product.id}}:stock`),
@@ -213,7 +213,13 @@ export class Checker {
       if (fault.name.startsWith('postgres') || fault.name === 'backends-terminated') {
         return op.status === 200 || op.status === 201;
       }
-      if (fault.name.startsWith('redis')) return op.kind === 'order' || op.kind === 'drain';
+      if (
+        fault.name.startsWith('redis') ||
+        fault.name.startsWith('master') ||
+        fault.name === 'slot-moved'
+      ) {
+        return op.kind === 'order' || op.kind === 'drain';
+      }
       return op.process === fault.target;
     };
     return this.history.faults.map((fault) => {
@@ -277,7 +283,7 @@ export class Checker {
     );
     const lost = this.history.faults.some(
       (fault) =>
-        (fault.name === 'redis-restarted-empty' || fault.name === 'redis-old-snapshot') &&
+        ['redis-restarted-empty', 'redis-old-snapshot', 'master-killed'].includes(fault.name) &&
         fault.startedAt > first.endedAt &&
         fault.startedAt < later.startedAt,
     );

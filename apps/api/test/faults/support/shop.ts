@@ -8,6 +8,8 @@ import { hashPassword } from '../../../src/modules/auth/passwords.ts';
 import { createTokenService, type TokenService } from '../../../src/modules/auth/tokens.ts';
 import { ApiProcess } from './api-process.ts';
 import { OwnPostgres } from './postgres.ts';
+import { connectRedis, createRedisClient, type RedisClient } from '../../../src/db/redis.ts';
+import { LocalRedisCluster } from '../../support/redis-cluster.ts';
 import { OwnRedis } from './redis.ts';
 
 const ADMIN = { email: 'ops@faults.test', password: 'fault-suite-operator' };
@@ -38,24 +40,29 @@ export class FaultShop {
 
   private constructor(
     readonly postgres: OwnPostgres,
-    readonly redis: OwnRedis,
+    /** The gate's Redis: one node of the test's own, or a cluster of its own. */
+    private readonly gateRedis: OwnRedis | LocalRedisCluster,
     readonly apis: ApiProcess[],
     private readonly tokens: TokenService,
     private readonly adminToken: string,
   ) {}
 
   static async start(
-    options: { processes?: number; env?: Record<string, string> } = {},
+    options: { processes?: number; env?: Record<string, string>; cluster?: boolean } = {},
   ): Promise<FaultShop> {
     const dir = await mkdtemp(join(tmpdir(), 'stampede-faults-'));
     // As root, PostgreSQL runs as the postgres user, which must be able to enter it.
     await chmod(dir, 0o755);
     const postgres = await OwnPostgres.start(join(dir, 'postgres'));
-    const redis = await OwnRedis.start(join(dir, 'redis'));
+    const redis = options.cluster
+      ? await LocalRedisCluster.start({ dir: join(dir, 'cluster') })
+      : await OwnRedis.start(join(dir, 'redis'));
     const secret = randomBytes(32).toString('hex');
     const env = {
       DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
+      ...(redis instanceof LocalRedisCluster
+        ? { REDIS_CLUSTER_NODES: redis.seedList }
+        : { REDIS_URL: redis.url }),
       JWT_SECRET: secret,
       ORDER_RATE_LIMIT_MS: '0',
       SEED_DEMO: 'false',
@@ -86,13 +93,42 @@ export class FaultShop {
     return new FaultShop(postgres, redis, apis, tokens, String(login.body!.access_token));
   }
 
+  /** The one Redis node (for its faults); a cluster shop has none. */
+  get redis(): OwnRedis {
+    if (!(this.gateRedis instanceof OwnRedis)) throw new Error('this shop runs on a cluster');
+    return this.gateRedis;
+  }
+
+  /** The Redis Cluster (for its faults), when the shop runs on one. */
+  get cluster(): LocalRedisCluster | undefined {
+    return this.gateRedis instanceof LocalRedisCluster ? this.gateRedis : undefined;
+  }
+
+  /** A client to look at the gate's keys with (a cluster client on a cluster); disconnect it. */
+  async lookAtGate(): Promise<RedisClient> {
+    const cluster = this.cluster;
+    if (!cluster) return this.redis.client();
+    const client = createRedisClient(
+      {
+        kind: 'cluster',
+        nodes: cluster.seedList.split(',').map((seed) => {
+          const [host, port] = seed.split(':');
+          return { host: host!, port: Number(port) };
+        }),
+      },
+      { commandTimeoutMs: 5000 },
+    );
+    await connectRedis(client);
+    return client;
+  }
+
   async takeSnapshot(): Promise<void> {
     this.snapshots.push(await this.redis.snapshot());
   }
 
   async stop(): Promise<void> {
     for (const api of this.apis) await api.kill('SIGTERM');
-    await this.redis.stop();
+    await this.gateRedis.stop();
     await this.postgres.stop();
   }
 
