@@ -118,8 +118,9 @@ export class LocalRedisCluster {
   }
 
   /**
-   * Every live node says the cluster is ok and every slot has a live master: after a failover
-   * this is when the replica has taken over and everyone knows.
+   * Every live node says the cluster is ok, every slot has a live master, and every live
+   * replica has synced with its master (a replica that has not could not take over): after a
+   * failover this is when the replica has taken over and everyone knows.
    */
   async waitHealthy(timeoutMs: number): Promise<void> {
     const started = Date.now();
@@ -196,6 +197,10 @@ export class LocalRedisCluster {
         for (const [, , [, port]] of ranges) {
           if (!this.nodes.find((n) => n.port === port)?.child) return false;
         }
+        const replication = await client.info('replication');
+        if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) {
+          return false;
+        }
       } catch {
         return false;
       } finally {
@@ -227,6 +232,11 @@ export class LocalRedisCluster {
         '',
         '--appendonly',
         'no',
+        // A replica synced at once, not 5 s after it asks: until then it cannot take over.
+        '--repl-diskless-sync-delay',
+        '0',
+        '--logfile',
+        join(dir, 'redis.log'),
       ],
       { stdio: 'ignore' },
     );

@@ -71,7 +71,9 @@ export const FAULTS: Record<string, Fault> = {
     const port = await cluster.masterOf(slotOf(random.pick(productIds)));
     await cluster.kill(port);
     await cluster.waitHealthy(30_000);
+    // Back as a replica of the new master, synced: the shard can fail over again.
     await cluster.restart(port);
+    await cluster.waitHealthy(30_000);
   },
   /** One master stops answering for longer than the API's command timeout. */
   async 'master-paused'(shop, random, productIds) {
