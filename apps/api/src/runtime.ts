@@ -14,6 +14,7 @@ import { StockUnavailableError } from './lib/errors.ts';
 import type { Logger } from './lib/logger.ts';
 import { TtlCache } from './lib/ttl-cache.ts';
 import { Outage } from './lib/outage.ts';
+import { Peers } from './lib/peers.ts';
 import { isDatabaseUnavailable } from './lib/pg-errors.ts';
 import { ensureAdmin } from './modules/auth/services.ts';
 import { commonPasswords, isCommonPassword } from './modules/auth/common-passwords.ts';
@@ -188,6 +189,17 @@ export async function startRuntime(
     };
     closers.push(() => idempotencyLog.close());
     closers.push(() => writer.drain());
+    // The per-product bound is the deployment's, divided among the processes writing orders.
+    const peers = new Peers({
+      ...(gate instanceof RedisGate ? { redis: gate.client } : {}),
+      key: `${config.redisKeyPrefix}{peers}:writers`,
+      onChange: (count) => {
+        writer.shareWith(count);
+        logger.info({ processes: count }, 'order writers sharing the database');
+      },
+    });
+    await peers.start();
+    closers.push(() => peers.stop());
 
     await commonPasswords();
     await bootstrapAdmin(ctx);

@@ -43,7 +43,10 @@ export interface OrderWriterOptions {
   /** Orders per transaction; 1 writes every order alone. */
   readonly maxBatch: number;
   readonly maxConcurrentTransactions: number;
-  /** Transactions touching one product at once, so a hot row is not mobbed. */
+  /**
+   * Transactions touching one product at once, in all API processes together, so a hot row is
+   * not mobbed: this process's share is set by `shareWith`.
+   */
   readonly perProductConcurrency: number;
   /**
    * An order waiting longer than this (queued, or retrying) is answered `stock_conflict`
@@ -64,7 +67,24 @@ export class OrderWriter {
   private readonly writing = new Set<Pending[]>();
   private idle: (() => void)[] = [];
 
-  constructor(private readonly options: OrderWriterOptions) {}
+  private perProductShare: number;
+
+  constructor(private readonly options: OrderWriterOptions) {
+    this.perProductShare = options.perProductConcurrency;
+  }
+
+  /**
+   * `processes` API processes write orders now: each takes its share of the per-product bound
+   * (at least one transaction), so that together they keep to it, and each one's queue, not the
+   * row lock, is where orders wait and are batched (group commit).
+   */
+  shareWith(processes: number): void {
+    this.perProductShare = Math.max(
+      1,
+      Math.floor(this.options.perProductConcurrency / Math.max(1, processes)),
+    );
+    this.pump();
+  }
 
   write(draft: OrderDraft): Promise<OrderRecord> {
     return new Promise((resolve, reject) => {
@@ -90,7 +110,8 @@ export class OrderWriter {
   }
 
   private pump(): void {
-    const { maxBatch, maxConcurrentTransactions, perProductConcurrency } = this.options;
+    const { maxBatch, maxConcurrentTransactions } = this.options;
+    const perProductConcurrency = this.perProductShare;
     while (this.inFlight < maxConcurrentTransactions && this.queue.length > 0) {
       const batch: Pending[] = [];
       const batchProducts = new Set<number>();
