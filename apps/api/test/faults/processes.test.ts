@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiProcess } from './support/api-process.ts';
+import type { ApiProcess } from './support/api-process.ts';
 import { FaultShop, placeOrder } from './support/shop.ts';
 import { waitFor } from './support/wait.ts';
 
