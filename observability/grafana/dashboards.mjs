@@ -512,6 +512,22 @@ const api = build({
           ],
         },
         {
+          title: 'Sold out, answered from memory',
+          unit: 'short',
+          description:
+            'Order attempts per second answered sold out by the process itself (the sold-out edge: the gate said so a moment ago), next to those the gate answered sold out. After a sell-out most refusals should move to the first line.',
+          targets: [
+            {
+              expr: `sum(rate(stampede_sold_out_edge_answers_total[${RI}]))`,
+              legend: 'from memory',
+            },
+            {
+              expr: `sum(rate(stampede_order_outcomes_total{outcome="sold_out"}[${RI}])) - sum(rate(stampede_sold_out_edge_answers_total[${RI}]))`,
+              legend: 'from the gate',
+            },
+          ],
+        },
+        {
           title: 'Kept refusals waiting for the database',
           unit: 'short',
           description:

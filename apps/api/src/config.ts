@@ -119,6 +119,11 @@ const EnvSchema = z
     /** A gate hold older than this belongs to a request that died; the sync drops it. */
     STOCK_HOLD_MAX_AGE_MS: int(1000, 3_600_000).default(15_000),
     EXPIRY_SWEEP_INTERVAL_MS: int(50, 60_000).default(1000),
+    /**
+     * The sold-out edge: how long a process answers "sold out" from memory after the gate said
+     * so, at most (units coming back end it at once). 0 turns it off.
+     */
+    SOLD_OUT_EDGE_MS: int(0, 60_000).default(1000),
     /** How long the per-second order traffic behind the live sale view and reports is kept. */
     LIVE_TRAFFIC_RETENTION_DAYS: int(1, 3650).default(30),
     /** Seed the demo catalogue when the database has no products. Default: only when embedded. */
@@ -288,6 +293,7 @@ export interface Config {
   readonly stockGate: 'on' | 'off';
   readonly stockSyncIntervalMs: number;
   readonly stockHoldMaxAgeMs: number;
+  readonly soldOutEdgeMs: number;
   readonly expirySweepIntervalMs: number;
   readonly liveTrafficRetentionDays: number;
   readonly seedDemo: boolean;
@@ -367,6 +373,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     stockGate: e.STOCK_GATE,
     stockSyncIntervalMs: e.STOCK_SYNC_INTERVAL_MS,
     stockHoldMaxAgeMs: e.STOCK_HOLD_MAX_AGE_MS,
+    soldOutEdgeMs: e.SOLD_OUT_EDGE_MS,
     expirySweepIntervalMs: e.EXPIRY_SWEEP_INTERVAL_MS,
     liveTrafficRetentionDays: e.LIVE_TRAFFIC_RETENTION_DAYS,
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,

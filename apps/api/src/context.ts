@@ -9,6 +9,7 @@ import type { IdempotencyLog } from './modules/orders/idempotency-log.ts';
 import type { OrderWriter } from './modules/orders/order-writer.ts';
 import type { ProductCache } from './modules/products/catalog.ts';
 import type { GateKeeper } from './modules/stock/gate-keeper.ts';
+import type { SoldOutEdge } from './modules/stock/sold-out.ts';
 import type { Admission, StockGate } from './modules/stock/gate/types.ts';
 import type { LiveTrafficPublisher } from './observability/live-traffic.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -31,6 +32,8 @@ export interface AppContext {
   /** The units on sale in front of PostgreSQL (Redis, in process, or nothing but the database). */
   readonly stock: StockGate;
   readonly gateKeeper: GateKeeper;
+  /** Products this process knows to be sold out (answered without a round trip). */
+  readonly soldOut: SoldOutEdge;
   readonly writer: OrderWriter;
   readonly productCache: ProductCache;
   readonly idempotencyLog: IdempotencyLog;

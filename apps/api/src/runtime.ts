@@ -34,6 +34,7 @@ import { stockKeys } from './modules/stock/keys.ts';
 import { OrderWriter } from './modules/orders/order-writer.ts';
 import { sweepStock, syncGate, syncGates } from './modules/stock/services.ts';
 import { DatabaseStock } from './modules/stock/gate/database-stock.ts';
+import { SoldOutEdge } from './modules/stock/sold-out.ts';
 import { LiveTrafficPublisher } from './observability/live-traffic.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { liveSaleUnits } from './modules/products/live-sales.ts';
@@ -165,6 +166,8 @@ export async function startRuntime(
       checkIntervalMs: 1000,
       readyTimeoutMs: 3000,
     });
+    const soldOut = new SoldOutEdge({ ttlMs: config.soldOutEdgeMs });
+    await stock.onReturned((productId) => soldOut.returned(productId));
     const ctx: AppContext = {
       config,
       logger,
@@ -173,6 +176,7 @@ export async function startRuntime(
       admission: gate,
       stock,
       gateKeeper,
+      soldOut,
       writer,
       productCache: new ProductCache(database.db),
       idempotencyLog,

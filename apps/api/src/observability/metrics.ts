@@ -76,6 +76,7 @@ export interface Metrics {
   readonly httpRequests: client.Counter<'method' | 'route' | 'status_code'>;
   readonly orderOutcomes: client.Counter<'outcome'>;
   readonly unitsOrdered: client.Counter;
+  readonly soldOutEdgeAnswers: client.Counter;
   readonly dbRetries: client.Counter<'cause'>;
   readonly gateCompensations: client.Counter<'reason'>;
   readonly stockRestores: client.Counter<'cause'>;
@@ -147,6 +148,11 @@ export function createMetrics(options: {
       name: 'stampede_order_outcomes_total',
       help: 'Order attempts by how they ended.',
       labelNames: ['outcome'],
+      registers,
+    }),
+    soldOutEdgeAnswers: new client.Counter({
+      name: 'stampede_sold_out_edge_answers_total',
+      help: 'Order attempts answered sold out from memory (the sold-out edge), without the gate.',
       registers,
     }),
     unitsOrdered: new client.Counter({

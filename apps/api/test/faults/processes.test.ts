@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiProcess } from './support/api-process.ts';
-import { FaultShop, placeOrder } from './support/shop.ts';
+import { availableAt, call, codeOf, createdId, FaultShop, placeOrder } from './support/shop.ts';
 import { waitFor } from './support/wait.ts';
 
 /**
@@ -97,3 +97,60 @@ describe('WORKERS=2: two processes on one port', () => {
     }
   });
 });
+
+describe('the sold-out edge across processes', () => {
+  let shop: FaultShop;
+  beforeAll(async () => {
+    // Its expiry is far: only the announcement of returned units can end it within the test.
+    shop = await FaultShop.start({ processes: 2, env: { SOLD_OUT_EDGE_MS: '60000' } });
+  });
+  afterAll(() => shop?.stop());
+
+  const edgeAnswers = async (api: ApiProcess) => {
+    const answer = await call(api.url, { method: 'GET', path: '/metrics' });
+    const text = answer.kind === 'ok' ? String(answer.body?.text ?? '') : '';
+    const line = text.split('\n').find((l) => l.startsWith('stampede_sold_out_edge_answers_total'));
+    return Number(line?.split(' ')[1] ?? Number.NaN);
+  };
+
+  it('when a sold-out product gets a unit back from a cancel, every process sells it again within the bound', async () => {
+    const [a, b] = shop.apis as [ApiProcess, ApiProcess];
+    const product = await shop.createProduct(1);
+    const [winner, ...others] = await shop.createBuyers(8);
+    const line = [{ product_id: product, quantity: 1 }];
+    const won = await placeOrder(a, winner!, line);
+    expect(won).toMatchObject({ kind: 'ok', status: 201 });
+    // Both processes hear "sold out" from the gate once, then answer from memory.
+    for (const [i, api] of [a, b, a, b].entries()) {
+      expect(codeOf(await placeOrder(api, others[i]!, line))).toBe('insufficient_stock');
+    }
+    expect(await edgeAnswers(a)).toBeGreaterThanOrEqual(1);
+    expect(await edgeAnswers(b)).toBeGreaterThanOrEqual(1);
+
+    const cancelled = await call(a.url, {
+      method: 'POST',
+      path: `/api/orders/${createdId(won)}/cancel`,
+      token: winner!.token,
+    });
+    expect(cancelled).toMatchObject({ kind: 'ok', status: 200 });
+    const cancelledAt = Date.now();
+    // B never saw the cancel: the announcement tells it, in milliseconds.
+    const took = await waitFor(
+      async () => {
+        const answer = await placeOrder(b, others[4]!, line);
+        return answer.kind === 'ok' && answer.status === 201;
+      },
+      { timeoutMs: EDGE_BOUND_MS, what: 'B to sell the returned unit', everyMs: 20 },
+    );
+    expect(Date.now() - cancelledAt).toBeLessThan(EDGE_BOUND_MS);
+    expect(took).toBeLessThan(EDGE_BOUND_MS);
+    const [row] = await shop.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM orders WHERE user_id = $1 AND status = 'pending_payment'`,
+      [others[4]!.id],
+    );
+    expect(row!.n).toBe(1);
+  });
+});
+
+/** The bound README states for a returned unit to be on sale again at every process. */
+const EDGE_BOUND_MS = 500;

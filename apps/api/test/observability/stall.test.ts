@@ -66,7 +66,13 @@ describe('a stalled order path', () => {
         await sleep(100)
       ) {
         during = await scrape();
-        if (value(during, 'http_request_oldest_in_flight_seconds', ORDERS) > 1) break;
+        // The writer gets its orders a moment after the HTTP layer does: wait for both.
+        if (
+          value(during, 'http_request_oldest_in_flight_seconds', ORDERS) > 1 &&
+          value(during, 'stampede_order_writer_oldest_order_seconds') > 1
+        ) {
+          break;
+        }
       }
       expect(value(during, 'http_requests_in_flight', ORDERS)).toBe(4);
       expect(value(during, 'http_request_oldest_in_flight_seconds', ORDERS)).toBeGreaterThan(1);

@@ -62,7 +62,8 @@ type Reserved = Decision | { readonly kind: 'held'; readonly hold: Hold };
 /**
  * Place an order, as README's "How an order is decided" tells it:
  *   1. check the lines (product, sale window, one currency) on cached data: decided now,
- *      answered after step 2, which API.md puts first;
+ *      answered after step 2, which API.md puts first; a product this process knows to be sold
+ *      out is answered here, from memory (the sold-out edge);
  *   2. admit and reserve: the key's earlier answer, the rate limit, every line's cap and stock,
  *      in one gate step that leaves a hold;
  *   3. write the order, or give the hold back;
@@ -83,6 +84,8 @@ export async function placeOrder({
       : { idempotency: { key: input.idempotencyKey, fingerprint: fingerprintOf(input.items) } }),
   };
   const checked = await checkLines(ctx, input.items);
+  const edge = 'lines' in checked ? await soldOutEdge(ctx, request, checked.lines) : undefined;
+  if (edge) return answer(ctx, request, edge);
   const reserved = await admitAndReserve(ctx, request, checked);
   const decision =
     reserved.kind === 'held' ? await writeOrGiveBack(ctx, request, reserved.hold) : reserved;
@@ -143,6 +146,35 @@ function saleClosed(product: CatalogProduct, now: number): AppError | undefined 
 }
 
 /**
+ * The sold-out edge: a line's product that this process learnt is sold out (the gate said so a
+ * moment ago, and no unit has come back since) is refused from memory, before the rate limit
+ * and without a round trip for the stock, and the answer is not kept for the key (a retry is
+ * decided again). A key that already holds something (an order, a refusal, a request in flight)
+ * takes the whole path, so that it is answered what it was answered: a read of the key, no
+ * more.
+ */
+async function soldOutEdge(
+  ctx: AppContext,
+  request: OrderRequest,
+  lines: readonly GateLine[],
+): Promise<Decision | undefined> {
+  const line = lines.find((l) => ctx.soldOut.soldOut(l.productId));
+  if (!line) return undefined;
+  if (request.idempotency) {
+    const held = await ctx.admission
+      .holdsKey({ userId: request.userId, key: request.idempotency.key })
+      .catch(() => true);
+    if (held) return undefined;
+  }
+  ctx.metrics.soldOutEdgeAnswers.inc();
+  return {
+    kind: 'turned_away',
+    error: withoutStack(() => new InsufficientStockError(line.productId, line.quantity, 0)),
+    outcome: 'sold_out',
+  };
+}
+
+/**
  * Step 2: the gate. Lines that passed step 1 are admitted and reserved in one step; lines that
  * did not are only admitted (a replay and the rate limit come first), then refused.
  */
@@ -187,6 +219,9 @@ async function admitAndReserve(
       return { kind: 'held', hold: holdOf(ctx, { ...request, lines }) };
     case 'refused':
       if (result.refusal.reason === 'missing') return reserveAlone(ctx, request, lines);
+      if (result.refusal.reason === 'insufficient' && result.refusal.available === 0) {
+        ctx.soldOut.learn(result.refusal.productId);
+      }
       return {
         kind: 'refused',
         error: gateRefusalError(result.refusal, lines),

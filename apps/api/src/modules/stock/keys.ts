@@ -14,6 +14,8 @@ export interface StockKeys {
   epoch(): string;
   /** A lease one process takes to run a shared job (the sweep) this round. */
   lease(name: string): string;
+  /** The pub/sub channel on which units returned to sale are announced (a product id). */
+  returnedChannel(): string;
 }
 
 export function stockKeys(prefix: string): StockKeys {
@@ -26,5 +28,6 @@ export function stockKeys(prefix: string): StockKeys {
     idempotency: (userId, key) => `${prefix}{u:${userId}}:idem:${key}`,
     epoch: () => `${prefix}{gate}:epoch`,
     lease: (name) => `${prefix}lease:${name}`,
+    returnedChannel: () => `${prefix}stock:returned`,
   };
 }

@@ -58,6 +58,9 @@ export class DatabaseStock implements StockGate {
     return false;
   }
 
+  /** Nothing is counted in front of the database, so nothing is ever sold out in memory. */
+  async onReturned(): Promise<void> {}
+
   async isIntact(): Promise<boolean> {
     return true;
   }

@@ -43,6 +43,7 @@ export class MemoryGate implements Admission, StockGate {
   private readonly rateLimits = new Map<number, number>();
   private readonly idempotency = new Map<string, IdempotencyEntry>();
   private readonly leases = new Map<string, number>();
+  private readonly returnedListeners: ((productId: number) => void)[] = [];
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly now: () => number = Date.now) {
@@ -132,6 +133,7 @@ export class MemoryGate implements Admission, StockGate {
       if (!gate || !hold) continue;
       gate.holds.delete(input.reservationId);
       gate.stock += hold.quantity;
+      this.announceReturned(productId);
       uncap(gate, hold.userId, hold.quantity);
       credited += hold.quantity;
     }
@@ -154,7 +156,10 @@ export class MemoryGate implements Admission, StockGate {
       const gate = this.products.get(line.productId);
       if (!gate) continue;
       // A sync that read the row after the restore committed has counted it already.
-      if (line.version > gate.syncedStock) gate.stock += line.quantity;
+      if (line.version > gate.syncedStock) {
+        gate.stock += line.quantity;
+        this.announceReturned(line.productId);
+      }
       if (line.version > gate.syncedCap) uncap(gate, input.userId, line.quantity);
     }
   }
@@ -182,12 +187,12 @@ export class MemoryGate implements Admission, StockGate {
     const now = this.now();
     let held = 0;
     let stale = 0;
-    let late = 0;
+    let committedDropped = 0;
     const heldBy = new Map<number, number>();
     for (const [id, hold] of gate.holds) {
       if (committed.has(id)) {
         gate.holds.delete(id);
-        late += 1;
+        committedDropped += 1;
       } else if (now - hold.at > input.maxHoldAgeMs) {
         gate.holds.delete(id);
         stale += 1;
@@ -199,6 +204,7 @@ export class MemoryGate implements Admission, StockGate {
     }
     const previous = existing ? gate.stock : null;
     gate.stock = Math.max(0, input.available - held);
+    if (gate.stock > 0 && gate.stock > (previous ?? -1)) this.announceReturned(input.productId);
     gate.syncedStock = input.version;
     if (input.caps.mode !== 'keep') gate.syncedCap = input.version;
     if (input.caps.mode === 'rebuild') {
@@ -217,7 +223,7 @@ export class MemoryGate implements Admission, StockGate {
       previous,
       current: gate.stock,
       staleHoldsDropped: stale,
-      committedHoldsDropped: late,
+      committedHoldsDropped: committedDropped,
     };
   }
 
@@ -309,6 +315,19 @@ export class MemoryGate implements Admission, StockGate {
     } else if (entry?.state === 'in_flight' && entry.owner === input.reservationId) {
       this.idempotency.delete(slot);
     }
+  }
+
+  async onReturned(listener: (productId: number) => void): Promise<void> {
+    this.returnedListeners.push(listener);
+  }
+
+  private announceReturned(productId: number): void {
+    for (const listener of this.returnedListeners) listener(productId);
+  }
+
+  async holdsKey(input: { userId: number; key: string }): Promise<boolean> {
+    const entry = this.idempotency.get(idempotencySlot(input.userId, input.key));
+    return entry !== undefined && entry.expiresAt > this.now();
   }
 
   async isIntact(): Promise<boolean> {

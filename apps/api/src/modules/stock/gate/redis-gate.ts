@@ -83,6 +83,8 @@ export class RedisGate implements Admission, StockGate {
   }
   /** Who serves each slot, as last seen (see `changedShards`). */
   private shards: SlotOwners | undefined;
+  /** The connection that listens for units returned (see `onReturned`). */
+  private subscriber: RedisClient | undefined;
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: StockKeys,
@@ -207,7 +209,11 @@ export class RedisGate implements Admission, StockGate {
         this.keys.holds(id),
         this.keys.cap(id),
       ]);
-      credited += await this.call(() => this.run('stampedeGiveBack', keys, [input.reservationId]));
+      const units = await this.call(() =>
+        this.run('stampedeGiveBack', keys, [input.reservationId]),
+      );
+      if (units > 0) this.announceReturned(productIds);
+      credited += units;
     }
     return credited;
   }
@@ -230,6 +236,7 @@ export class RedisGate implements Admission, StockGate {
       ]);
       const args = lines.flatMap((line) => [line.quantity, line.version]);
       await this.call(() => this.run('stampedeCredit', keys, [input.userId, ...args]));
+      this.announceReturned(lines.map((line) => line.productId));
     }
   }
 
@@ -263,6 +270,7 @@ export class RedisGate implements Admission, StockGate {
     const [previous, current, stale, committed] = await this.call(() =>
       this.run('stampedeSync', keys, args),
     );
+    if (current > 0 && current > previous) this.announceReturned([input.productId]);
     return {
       previous: previous < 0 ? null : previous,
       current,
@@ -429,7 +437,36 @@ export class RedisGate implements Admission, StockGate {
     }
   }
 
+  /**
+   * Units back on sale, told to every process: one message per product on a channel of this
+   * shop's prefix (on a cluster a message reaches every node). Not waited for: a message lost
+   * is covered by the sold-out edge's own expiry.
+   */
+  private announceReturned(productIds: readonly number[]): void {
+    for (const productId of productIds) {
+      this.redis.publish(this.keys.returnedChannel(), String(productId)).catch(() => undefined);
+    }
+  }
+
+  async onReturned(listener: (productId: number) => void): Promise<void> {
+    // A connection that subscribes can do nothing else: a second one, opened like the first.
+    this.subscriber ??= this.redis.duplicate();
+    const subscriber = this.subscriber;
+    subscriber.on('error', () => undefined);
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.keys.returnedChannel()) listener(Number(message));
+    });
+    if (subscriber.status === 'wait') await subscriber.connect();
+    await subscriber.subscribe(this.keys.returnedChannel());
+  }
+
+  async holdsKey(input: { userId: number; key: string }): Promise<boolean> {
+    const key = this.keys.idempotency(input.userId, input.key);
+    return (await this.call(() => this.redis.exists(key))) === 1;
+  }
+
   async close(): Promise<void> {
+    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 

@@ -160,6 +160,8 @@ export interface Admission {
    * reservation id, only the marker of that reservation is dropped (never a kept answer).
    */
   forget(input: { userId: number; key: string; reservationId?: string }): Promise<void>;
+  /** Whether the key holds anything (an answer, or a request in flight): a read, no more. */
+  holdsKey(input: { userId: number; key: string }): Promise<boolean>;
 }
 
 /** Shards that may have lost writes: all of them, or the products matching. */
@@ -204,6 +206,12 @@ export interface StockGate {
    * each round). True when taken.
    */
   lease(name: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Be told (in every process sharing the gate) when units of a product go back on sale: a
+   * credit, a hold given back, a sync that raised the counter. A process that answers "sold out"
+   * from memory (the sold-out edge) listens, to stop at once.
+   */
+  onReturned(listener: (productId: number) => void): Promise<void>;
   /** Whether the gate's data is intact (false after a Redis restart or flush). */
   isIntact(): Promise<boolean>;
   /**
