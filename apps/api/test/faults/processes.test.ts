@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiProcess } from './support/api-process.ts';
-import { availableAt, call, codeOf, createdId, FaultShop, placeOrder } from './support/shop.ts';
+import { call, codeOf, createdId, FaultShop, placeOrder } from './support/shop.ts';
 import { waitFor } from './support/wait.ts';
 
 /**
