@@ -32,6 +32,11 @@ export const Product = z
     /** Units on sale right now (during a sale, the gate's live counter). */
     available: z.int(),
     sale: Sale.nullable(),
+    /**
+     * How many pieces the gate's counter is split into, each on its own Redis Cluster slot
+     * (1 = one counter). More lets one hot product use more than one shard.
+     */
+    stock_buckets: z.int(),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -103,6 +108,9 @@ export function isImageUrl(value: string): boolean {
 
 export const StockQuantity = z.int().min(0).max(10_000_000);
 
+/** How many pieces a product's gate counter is split into (see DESIGN.md). */
+export const StockBuckets = z.int().min(1).max(16);
+
 const productFields = {
   sku: Sku,
   name: text().trim().min(1).max(200),
@@ -115,6 +123,7 @@ const productFields = {
   currency: Currency,
   is_active: z.boolean(),
   sale: SaleInput.nullable(),
+  stock_buckets: StockBuckets,
 };
 
 export const CreateProductInput = z
@@ -128,6 +137,7 @@ export const CreateProductInput = z
     is_active: productFields.is_active.optional(),
     stock: StockQuantity,
     sale: productFields.sale.optional(),
+    stock_buckets: productFields.stock_buckets.optional(),
   })
   .meta({ id: 'CreateProduct' });
 export type CreateProductInput = z.infer<typeof CreateProductInput>;
@@ -142,6 +152,7 @@ export const UpdateProductInput = z
     currency: productFields.currency.optional(),
     is_active: productFields.is_active.optional(),
     sale: productFields.sale.optional(),
+    stock_buckets: productFields.stock_buckets.optional(),
   })
   .refine((input) => Object.keys(input).length > 0, { message: 'at least one field to change' })
   .meta({ id: 'UpdateProduct' });

@@ -51,6 +51,8 @@ export const products = pgTable(
     saleStartsAt: timestamp('sale_starts_at', { withTimezone: true }),
     saleEndsAt: timestamp('sale_ends_at', { withTimezone: true }),
     maxPerUser: integer('max_per_user'),
+    /** How many pieces the gate's counter is split into, each on its own cluster slot. */
+    stockBuckets: smallint('stock_buckets').notNull().default(1),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -58,6 +60,7 @@ export const products = pgTable(
     uniqueIndex('products_sku_key').on(t.sku),
     check('products_price_nonnegative', sql`${t.priceCents} >= 0`),
     check('products_max_per_user_positive', sql`${t.maxPerUser} IS NULL OR ${t.maxPerUser} > 0`),
+    check('products_stock_buckets_range', sql`${t.stockBuckets} BETWEEN 1 AND 16`),
     check(
       'products_sale_window',
       sql`${t.saleEndsAt} IS NULL OR (${t.saleStartsAt} IS NOT NULL AND ${t.saleEndsAt} > ${t.saleStartsAt})`,

@@ -113,7 +113,7 @@ describe('the sold-out edge across processes', () => {
     return Number(line?.split(' ')[1] ?? Number.NaN);
   };
 
-  it('when a sold-out product gets a unit back from a cancel, every process sells it again within the bound', async () => {
+  it('when a sold-out product gets a unit back from a cancel, every process sells it again within the bound; a key answered from the edge keeps its answer', async () => {
     const [a, b] = shop.apis as [ApiProcess, ApiProcess];
     const product = await shop.createProduct(1);
     const [winner, ...others] = await shop.createBuyers(8);
@@ -126,6 +126,11 @@ describe('the sold-out edge across processes', () => {
     }
     expect(await edgeAnswers(a)).toBeGreaterThanOrEqual(1);
     expect(await edgeAnswers(b)).toBeGreaterThanOrEqual(1);
+    // With an Idempotency-Key the edge's refusal is the key's answer, as the gate's would be.
+    const before = await edgeAnswers(b);
+    const keyed = others[5]!;
+    expect(codeOf(await placeOrder(b, keyed, line, 'edge-key'))).toBe('insufficient_stock');
+    expect(await edgeAnswers(b)).toBe(before + 1);
 
     const cancelled = await call(a.url, {
       method: 'POST',
@@ -134,6 +139,8 @@ describe('the sold-out edge across processes', () => {
     });
     expect(cancelled).toMatchObject({ kind: 'ok', status: 200 });
     const cancelledAt = Date.now();
+    // The unit is back (A returned it itself): the key still answers what it answered.
+    expect(codeOf(await placeOrder(a, keyed, line, 'edge-key'))).toBe('insufficient_stock');
     // B never saw the cancel: the announcement tells it, in milliseconds.
     const took = await waitFor(
       async () => {

@@ -106,6 +106,7 @@ describe('the admin endpoints', () => {
         is_active: true,
         available: 0,
         sale: null,
+        stock_buckets: 1,
       });
     });
 
@@ -227,6 +228,31 @@ describe('the admin endpoints', () => {
       );
       expect(order).toMatchObject({ total_cents: 4321, currency: 'GBP' });
       expectError(await placeOrder(app, customer, [[p.id, 1]]), 409, 'purchase_limit_exceeded');
+    });
+
+    it('splits the stock over buckets and re-splits it, keeping every unit; 1 to 16 only', async () => {
+      const created = Product.parse(
+        expectStatus(
+          await create({ sku: sku(), name: 'Split', price_cents: 100, stock: 9, stock_buckets: 3 }),
+          201,
+        ).json(),
+      );
+      expect(created).toMatchObject({ stock_buckets: 3, available: 9 });
+      expectStatus(await placeOrder(app, customer, [[created.id, 2]]), 201);
+      const resplit = Product.parse(
+        expectStatus(await patch(created.id, { stock_buckets: 2 }), 200).json(),
+      );
+      expect(resplit).toMatchObject({ stock_buckets: 2, available: 7 });
+      expect(await databaseStock(rt.ctx, created.id)).toBe(7);
+      expectStatus(await placeOrder(app, admin, [[created.id, 7]]), 201);
+      expectError(await placeOrder(app, customer, [[created.id, 1]]), 409, 'insufficient_stock');
+      for (const stock_buckets of [0, 17, 1.5, '2']) {
+        expectValidation(await patch(created.id, { stock_buckets }), 'body.stock_buckets');
+      }
+      expect(Product.parse((await publicProduct(created.id)).json())).toMatchObject({
+        stock_buckets: 2,
+        available: 0,
+      });
     });
 
     it('a partial change leaves the other fields as they were', async () => {

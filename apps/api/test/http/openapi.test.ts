@@ -151,6 +151,7 @@ describe('the OpenAPI document and Swagger UI', () => {
         'is_active',
         'available',
         'sale',
+        'stock_buckets',
         'created_at',
         'updated_at',
       ].sort(),

@@ -67,6 +67,7 @@ describe('the public catalogue', () => {
           ends_at: expect.any(String),
           max_per_user: 2,
         },
+        stock_buckets: 1,
         created_at: expect.any(String),
         updated_at: expect.any(String),
       });

@@ -10,14 +10,16 @@ import { listen, postOrder, shuffle, tally, type Answer } from './race.ts';
 
 /**
  * The guarantees of DESIGN.md under real concurrency, against real PostgreSQL and Redis: the
- * Redis gate on one node and on a Redis Cluster, the in-process gate, and no gate at all (every
- * attempt on PostgreSQL, which must be right on its own).
+ * Redis gate on one node and on a Redis Cluster (every product in one counter, and every
+ * product split over three stock buckets on three masters), the in-process gate, and no gate
+ * at all (every attempt on PostgreSQL, which must be right on its own).
  */
 const MODES = [
-  { name: 'Redis gate', gate: 'redis', env: {} },
-  { name: 'Redis Cluster gate', gate: 'cluster', env: {} },
-  { name: 'in-process gate', gate: 'memory', env: {} },
-  { name: 'database alone (gate off)', gate: 'redis', env: { STOCK_GATE: 'off' } },
+  { name: 'Redis gate', gate: 'redis', env: {}, buckets: 1 },
+  { name: 'Redis Cluster gate', gate: 'cluster', env: {}, buckets: 1 },
+  { name: 'Redis Cluster gate, 3 stock buckets', gate: 'cluster', env: {}, buckets: 3 },
+  { name: 'in-process gate', gate: 'memory', env: {}, buckets: 1 },
+  { name: 'database alone (gate off)', gate: 'redis', env: { STOCK_GATE: 'off' }, buckets: 1 },
 ] as const;
 
 /** A service call's answer, in the shape of an HTTP answer. */
@@ -32,9 +34,11 @@ async function attempt(run: () => Promise<{ order: { id: number } }>): Promise<A
   }
 }
 
-describe.each(MODES)('stock under concurrency: $name', ({ gate, env }) => {
+describe.each(MODES)('stock under concurrency: $name', ({ gate, env, buckets }) => {
   let rt: TestRuntime;
   let baseUrl: string;
+  const newProduct = (ctx: TestRuntime['ctx'], input: Parameters<typeof createTestProduct>[1]) =>
+    createTestProduct(ctx, { ...input, stock_buckets: buckets });
   beforeAll(async () => {
     rt = await createTestRuntime({ gate, env });
     baseUrl = await listen(await rt.app());
@@ -42,7 +46,7 @@ describe.each(MODES)('stock under concurrency: $name', ({ gate, env }) => {
   afterAll(() => rt.close());
 
   it('when 500 buyers race for 50 units over HTTP, exactly 50 win and nothing is left', async () => {
-    const product = await createTestProduct(rt.ctx, { stock: 50 });
+    const product = await newProduct(rt.ctx, { stock: 50 });
     const buyers = await createUsers(rt.ctx, 500);
     const answers = await Promise.all(
       buyers.map((buyer) =>
@@ -68,8 +72,8 @@ describe.each(MODES)('stock under concurrency: $name', ({ gate, env }) => {
   });
 
   it('when mixed quantities and multi-line orders in opposite product order race, none deadlocks, oversells or strands', async () => {
-    const a = await createTestProduct(rt.ctx, { stock: 60 });
-    const b = await createTestProduct(rt.ctx, { stock: 45 });
+    const a = await newProduct(rt.ctx, { stock: 60 });
+    const b = await newProduct(rt.ctx, { stock: 45 });
     const buyers = await createUsers(rt.ctx, 240);
     const baskets = buyers.map((_, i) => {
       switch (i % 4) {
@@ -119,8 +123,8 @@ describe.each(MODES)('stock under concurrency: $name', ({ gate, env }) => {
   });
 
   it('when a multi-line order is refused on one line, no line is taken', async () => {
-    const plenty = await createTestProduct(rt.ctx, { stock: 5 });
-    const none = await createTestProduct(rt.ctx, { stock: 0 });
+    const plenty = await newProduct(rt.ctx, { stock: 5 });
+    const none = await newProduct(rt.ctx, { stock: 0 });
     const [buyer] = await createUsers(rt.ctx, 1);
     for (const items of [
       [
@@ -143,7 +147,7 @@ describe.each(MODES)('stock under concurrency: $name', ({ gate, env }) => {
   });
 
   it('when one user fires 20 orders at once, the per-user cap holds', async () => {
-    const product = await createTestProduct(rt.ctx, {
+    const product = await newProduct(rt.ctx, {
       stock: 100,
       sale: {
         starts_at: new Date(Date.now() - 1000).toISOString(),
@@ -163,7 +167,7 @@ describe.each(MODES)('stock under concurrency: $name', ({ gate, env }) => {
   });
 
   it('when 50 cancels of one order race, its stock returns once', async () => {
-    const product = await createTestProduct(rt.ctx, { stock: 5 });
+    const product = await newProduct(rt.ctx, { stock: 5 });
     const [user] = await createUsers(rt.ctx, 1);
     const { order } = await placeOrder({
       ctx: rt.ctx,
@@ -189,7 +193,7 @@ describe.each(MODES)('stock under concurrency: $name', ({ gate, env }) => {
   });
 
   it('when cancels race the expiry of the same orders, each order restores once', async () => {
-    const product = await createTestProduct(rt.ctx, { stock: 40 });
+    const product = await newProduct(rt.ctx, { stock: 40 });
     const users = await createUsers(rt.ctx, 20);
     const orders = await Promise.all(
       users.map((user) =>
@@ -224,7 +228,7 @@ describe.each(MODES)('stock under concurrency: $name', ({ gate, env }) => {
   });
 
   it('when the sync loops during a live race, it neither re-opens sold units nor strands any', async () => {
-    const product = await createTestProduct(rt.ctx, { stock: 120 });
+    const product = await newProduct(rt.ctx, { stock: 120 });
     const buyers = await createUsers(rt.ctx, 400);
     let racing = true;
     const syncing = (async () => {

@@ -12,6 +12,7 @@ export function makeProduct(overrides: Partial<Product> = {}): Product {
     is_active: true,
     available: 50,
     sale: { starts_at: '2030-01-01T00:00:00.000Z', ends_at: null, max_per_user: 2 },
+    stock_buckets: 1,
     created_at: '2029-12-01T00:00:00.000Z',
     updated_at: '2029-12-01T00:00:00.000Z',
     ...overrides,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { OrderLineInput } from '@stampede/contract';
 import type { AppContext } from '../../context.ts';
 import { AppError, RateLimitedError, StockConflictError } from '../../lib/errors.ts';
-import { storedRefusalError, type StoredAnswer } from '../stock/services.ts';
+import { storedRefusalError, type RememberInput, type StoredAnswer } from '../stock/services.ts';
 import { getOrderByIdempotencyKey, getOrderForUser } from './selectors.ts';
 import type { OrderRecord } from './types.ts';
 
@@ -115,17 +115,44 @@ export async function keepRefusal(
   if (!request.idempotency) return;
   if (!keptInGate) {
     await ctx.admission
-      .remember({
-        userId: request.userId,
-        ...request.idempotency,
-        answer: { status: error.status, body: bodyOf(error) },
-        ttlMs: IDEMPOTENCY_TTL_SECONDS * 1000,
-      })
+      .remember(refusalToKeep(request.userId, request.idempotency, error))
       .catch((cacheError: unknown) =>
         ctx.logger.warn({ err: cacheError }, 'idempotency state not updated'),
       );
   }
   recordRefusal(ctx, request, error);
+}
+
+/**
+ * A refusal decided without the gate (the sold-out edge) becomes the key's answer if the key
+ * holds nothing yet: in the gate in one write, and in PostgreSQL like every kept refusal. False
+ * when the key holds something, or the gate cannot say: the request takes the whole path.
+ */
+export async function keepFirstAnswer(
+  ctx: AppContext,
+  request: OrderRequest,
+  error: AppError,
+): Promise<boolean> {
+  if (!request.idempotency) return true;
+  const kept = await ctx.admission
+    .rememberIfNew(refusalToKeep(request.userId, request.idempotency, error))
+    .catch(() => false);
+  if (kept) recordRefusal(ctx, request, error);
+  return kept;
+}
+
+/** A refusal as the gate keeps it for a key. */
+function refusalToKeep(
+  userId: number,
+  idempotency: NonNullable<OrderRequest['idempotency']>,
+  error: AppError,
+): RememberInput {
+  return {
+    userId,
+    ...idempotency,
+    answer: { status: error.status, body: bodyOf(error) },
+    ttlMs: IDEMPOTENCY_TTL_SECONDS * 1000,
+  };
 }
 
 /** Nothing was decided: the key is free for a retry at once. */

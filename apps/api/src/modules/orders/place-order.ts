@@ -31,6 +31,7 @@ import {
   freeKey,
   IDEMPOTENCY_TTL_SECONDS,
   isFinalRefusal,
+  keepFirstAnswer,
   keepOrder,
   keepRefusal,
   orderOfKey,
@@ -114,6 +115,7 @@ async function checkLines(ctx: AppContext, items: readonly OrderLineInput[]): Pr
       productId: product.id,
       quantity: item.quantity,
       limit: product.sale?.maxPerUser ?? null,
+      buckets: product.stockBuckets,
     });
   }
   const currencies = new Set(items.map((item) => products.get(item.product_id)!.currency));
@@ -148,10 +150,10 @@ function saleClosed(product: CatalogProduct, now: number): AppError | undefined 
 /**
  * The sold-out edge: a line's product that this process learnt is sold out (the gate said so a
  * moment ago, and no unit has come back since) is refused from memory, before the rate limit
- * and without a round trip for the stock, and the answer is not kept for the key (a retry is
- * decided again). A key that already holds something (an order, a refusal, a request in flight)
- * takes the whole path, so that it is answered what it was answered: a read of the key, no
- * more.
+ * and without a round trip for the stock. With an Idempotency-Key the refusal becomes the key's
+ * answer, as a refusal of the gate would, in one write that only a key holding nothing takes; a
+ * key that holds something (an order, a refusal, a request in flight) takes the whole path, so
+ * that it is answered what it was answered.
  */
 async function soldOutEdge(
   ctx: AppContext,
@@ -160,18 +162,10 @@ async function soldOutEdge(
 ): Promise<Decision | undefined> {
   const line = lines.find((l) => ctx.soldOut.soldOut(l.productId));
   if (!line) return undefined;
-  if (request.idempotency) {
-    const held = await ctx.admission
-      .holdsKey({ userId: request.userId, key: request.idempotency.key })
-      .catch(() => true);
-    if (held) return undefined;
-  }
+  const error = withoutStack(() => new InsufficientStockError(line.productId, line.quantity, 0));
+  if (request.idempotency && !(await keepFirstAnswer(ctx, request, error))) return undefined;
   ctx.metrics.soldOutEdgeAnswers.inc();
-  return {
-    kind: 'turned_away',
-    error: withoutStack(() => new InsufficientStockError(line.productId, line.quantity, 0)),
-    outcome: 'sold_out',
-  };
+  return { kind: 'turned_away', error, outcome: 'sold_out' };
 }
 
 /**
@@ -201,6 +195,7 @@ async function admitAndReserve(
   }
   const { lines } = checked;
   let result: AttemptResult;
+  const soldOutMark = ctx.soldOut.mark();
   try {
     const started = performance.now();
     result = await ctx.admission.attempt(
@@ -220,7 +215,7 @@ async function admitAndReserve(
     case 'refused':
       if (result.refusal.reason === 'missing') return reserveAlone(ctx, request, lines);
       if (result.refusal.reason === 'insufficient' && result.refusal.available === 0) {
-        ctx.soldOut.learn(result.refusal.productId);
+        ctx.soldOut.learn(result.refusal.productId, soldOutMark);
       }
       return {
         kind: 'refused',

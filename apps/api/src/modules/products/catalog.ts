@@ -18,6 +18,8 @@ export interface CatalogProduct {
     readonly endsAt: Date | null;
     readonly maxPerUser: number | null;
   } | null;
+  /** Pieces of the gate's counter (1 = one counter). */
+  readonly stockBuckets: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -37,6 +39,7 @@ export function toCatalogProduct(row: ProductRow): CatalogProduct {
     sale: row.saleStartsAt
       ? { startsAt: row.saleStartsAt, endsAt: row.saleEndsAt, maxPerUser: row.maxPerUser }
       : null,
+    stockBuckets: row.stockBuckets,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

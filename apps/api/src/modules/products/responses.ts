@@ -19,6 +19,7 @@ export function toProductResponse(product: ProductWithStock): Product {
           max_per_user: product.sale.maxPerUser,
         }
       : null,
+    stock_buckets: product.stockBuckets,
     created_at: product.createdAt.toISOString(),
     updated_at: product.updatedAt.toISOString(),
   };

@@ -10,7 +10,7 @@ export type ProductWithStock = CatalogProduct & { readonly available: number };
 async function withStock(ctx: AppContext, list: CatalogProduct[]): Promise<ProductWithStock[]> {
   const quantities = await getStockQuantities({
     ctx,
-    input: { productIds: list.map((p) => p.id) },
+    input: { productIds: list.map((p) => p.id), buckets: list.map((p) => p.stockBuckets) },
   });
   return list.map((product) => ({ ...product, available: quantities.get(product.id) ?? 0 }));
 }
@@ -125,5 +125,6 @@ export async function getActiveProductStock({
 }): Promise<number | null> {
   const product = (await ctx.productCache.get([productId])).get(productId);
   if (!product || !product.isActive) return null;
-  return (await getStockQuantity({ ctx, input: { productId } })) ?? 0;
+  const input = { productId, buckets: product.stockBuckets };
+  return (await getStockQuantity({ ctx, input })) ?? 0;
 }

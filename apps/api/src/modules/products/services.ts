@@ -46,6 +46,7 @@ export async function createProduct({
           currency: input.currency ?? 'USD',
           isActive: input.is_active ?? true,
           ...saleColumns(input.sale),
+          ...(input.stock_buckets !== undefined && { stockBuckets: input.stock_buckets }),
         })
         .returning({ id: products.id });
       const id = row!.id;
@@ -85,6 +86,7 @@ export async function updateProduct({
     ...(changes.currency !== undefined && { currency: changes.currency }),
     ...(changes.is_active !== undefined && { isActive: changes.is_active }),
     ...saleColumns(changes.sale),
+    ...(changes.stock_buckets !== undefined && { stockBuckets: changes.stock_buckets }),
     updatedAt: sql`now()`,
   };
   let updated: { id: number }[];

@@ -9,14 +9,17 @@ import { stock } from '../../db/schema.ts';
  */
 export async function getStockQuantities({
   ctx,
-  input: { productIds },
+  input: { productIds, buckets },
 }: {
   ctx: AppContext;
-  input: { productIds: readonly number[] };
+  /** `buckets`: each product's `stock_buckets`, in the order of the ids, where known. */
+  input: { productIds: readonly number[]; buckets?: readonly number[] };
 }): Promise<Map<number, number>> {
   const result = new Map<number, number>();
   if (productIds.length === 0) return result;
-  const cached = await ctx.stock.available(productIds).catch(() => productIds.map(() => null));
+  const cached = await ctx.stock
+    .available(productIds, buckets)
+    .catch(() => productIds.map(() => null));
   const missing: number[] = [];
   productIds.forEach((id, i) => {
     const value = cached[i];
@@ -36,12 +39,11 @@ export async function getStockQuantities({
 
 export async function getStockQuantity({
   ctx,
-  input: { productId },
+  input: { productId, buckets },
 }: {
   ctx: AppContext;
-  input: { productId: number };
+  input: { productId: number; buckets?: number };
 }): Promise<number | null> {
-  return (
-    (await getStockQuantities({ ctx, input: { productIds: [productId] } })).get(productId) ?? null
-  );
+  const input = { productIds: [productId], buckets: buckets === undefined ? undefined : [buckets] };
+  return (await getStockQuantities({ ctx, input })).get(productId) ?? null;
 }

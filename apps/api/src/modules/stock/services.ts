@@ -13,6 +13,7 @@ export {
   type AdmitResult,
   type AttemptResult,
   type GateLine,
+  type RememberInput,
   type StoredAnswer,
   type StoredRefusal,
 } from './gate/types.ts';

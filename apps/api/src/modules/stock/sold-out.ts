@@ -9,10 +9,11 @@
  */
 export class SoldOutEdge {
   private readonly until = new Map<number, number>();
+  /** Returns heard so far, and the count at each product's last. */
+  private returns = 0;
+  private readonly lastReturn = new Map<number, number>();
 
-  constructor(
-    private readonly options: { readonly ttlMs: number; readonly now?: () => number },
-  ) {}
+  constructor(private readonly options: { readonly ttlMs: number; readonly now?: () => number }) {}
 
   /** Whether this process may answer "sold out" for the product without asking the gate. */
   soldOut(productId: number): boolean {
@@ -23,14 +24,25 @@ export class SoldOutEdge {
     return false;
   }
 
-  /** The gate said the product has no unit left. */
-  learn(productId: number): void {
+  /** Taken before asking the gate; given to `learn` with its answer. */
+  mark(): number {
+    return this.returns;
+  }
+
+  /**
+   * The gate said the product has no unit left, when asked at `mark`. Not learnt when units of
+   * it came back since: the gate's answer is older than they are.
+   */
+  learn(productId: number, mark: number): void {
     if (this.options.ttlMs <= 0) return;
+    if ((this.lastReturn.get(productId) ?? -1) > mark) return;
     this.until.set(productId, (this.options.now ?? Date.now)() + this.options.ttlMs);
   }
 
   /** Units of the product are on sale again. */
   returned(productId: number): void {
+    this.returns += 1;
+    this.lastReturn.set(productId, this.returns);
     this.until.delete(productId);
   }
 }

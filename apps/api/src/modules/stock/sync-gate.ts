@@ -7,7 +7,8 @@ import type { CapMode, SyncResult } from './gate/types.ts';
 
 /**
  * Set the gate of one product from the database: available stock minus the holds still in
- * flight, in one script, while the stock row is locked so no order commits in between. Holds
+ * flight, while the stock row is locked so that no order commits and no other sync of the
+ * product runs in between (one script for one stock bucket, a few for several). Holds
  * whose orders are committed are dropped; holds older than any request can live are dropped
  * (that is how a crash between the gate and the database heals). Returns null when the
  * product does not exist.
@@ -26,9 +27,11 @@ export async function syncGate({
       available: number;
       version: number;
       max_per_user: number | null;
+      stock_buckets: number;
     }>(sql`
-      SELECT s.available, s.version, p.max_per_user FROM stock s JOIN products p ON p.id = s.product_id
-      WHERE s.product_id = ${productId} FOR SHARE OF s`);
+      SELECT s.available, s.version, p.max_per_user, p.stock_buckets
+      FROM stock s JOIN products p ON p.id = s.product_id
+      WHERE s.product_id = ${productId} FOR NO KEY UPDATE OF s`);
     const row = locked.rows[0];
     if (!row) return null;
     const holds = await ctx.stock.holds(productId);
@@ -50,6 +53,7 @@ export async function syncGate({
     const started = performance.now();
     const synced = await ctx.stock.sync({
       productId,
+      buckets: row.stock_buckets,
       available: row.available,
       version: row.version,
       committed,
@@ -121,12 +125,17 @@ export async function sweepStock({ ctx }: { ctx: AppContext }): Promise<number> 
   const { stockSyncIntervalMs, stockHoldMaxAgeMs } = ctx.config;
   // A little shorter than a round, so the process that held it can take it again next round.
   if (!(await ctx.stock.lease(SWEEP_LEASE, stockSyncIntervalMs * 0.8))) return 0;
-  const { rows } = await ctx.db.execute<{ product_id: number; available: number }>(sql`
-    SELECT s.product_id, s.available FROM stock s JOIN products p ON p.id = s.product_id
+  const { rows } = await ctx.db.execute<{
+    product_id: number;
+    available: number;
+    stock_buckets: number;
+  }>(sql`
+    SELECT s.product_id, s.available, p.stock_buckets FROM stock s JOIN products p ON p.id = s.product_id
     WHERE p.is_active ORDER BY s.product_id`);
   if (rows.length === 0) return 0;
   const gates = await ctx.stock.inspect({
     productIds: rows.map((row) => row.product_id),
+    buckets: rows.map((row) => row.stock_buckets),
     maxHoldAgeMs: stockHoldMaxAgeMs,
   });
   let synced = 0;

@@ -34,7 +34,10 @@ type IdempotencyEntry =
 /**
  * The gate in process memory, for the zero-setup single process. JavaScript runs one operation
  * at a time, so each method below is as atomic as a Lua script; the semantics match the Redis
- * gate line for line and the same contract tests run against both.
+ * gate line for line and the same contract tests run against both. A product's stock buckets
+ * (`stock_buckets`) are ignored here: they spread one product over a cluster's shards, and one
+ * counter in one process already answers every line exactly as k buckets would (a line is sold
+ * while the product has the units, whichever bucket holds them).
  */
 export class MemoryGate implements Admission, StockGate {
   readonly kind = 'memory' as const;
@@ -325,9 +328,11 @@ export class MemoryGate implements Admission, StockGate {
     for (const listener of this.returnedListeners) listener(productId);
   }
 
-  async holdsKey(input: { userId: number; key: string }): Promise<boolean> {
+  async rememberIfNew(input: RememberInput): Promise<boolean> {
     const entry = this.idempotency.get(idempotencySlot(input.userId, input.key));
-    return entry !== undefined && entry.expiresAt > this.now();
+    if (entry !== undefined && entry.expiresAt > this.now()) return false;
+    this.rememberNow(input);
+    return true;
   }
 
   async isIntact(): Promise<boolean> {

@@ -12,6 +12,8 @@ export interface GateLine {
   readonly quantity: number;
   /** The product's `max_per_user`, or null for no cap. */
   readonly limit: number | null;
+  /** The product's stock buckets (`stock_buckets`), 1 unless said. */
+  readonly buckets?: number;
 }
 
 export type ReserveResult =
@@ -48,6 +50,8 @@ export type CapMode =
 
 export interface SyncInput {
   readonly productId: number;
+  /** The product's stock buckets (`stock_buckets`): its units are spread over them. */
+  readonly buckets?: number;
   /** `stock.available` read under the row lock. */
   readonly available: number;
   /** `stock.version` read with it: credits of restores it already counts are not applied again. */
@@ -160,8 +164,11 @@ export interface Admission {
    * reservation id, only the marker of that reservation is dropped (never a kept answer).
    */
   forget(input: { userId: number; key: string; reservationId?: string }): Promise<void>;
-  /** Whether the key holds anything (an answer, or a request in flight): a read, no more. */
-  holdsKey(input: { userId: number; key: string }): Promise<boolean>;
+  /**
+   * Keep an answer for a key that holds nothing yet (no answer, no request in flight), in one
+   * step. False when the key holds something: it is left as it was.
+   */
+  rememberIfNew(input: RememberInput): Promise<boolean>;
 }
 
 /** Shards that may have lost writes: all of them, or the products matching. */
@@ -197,10 +204,18 @@ export interface StockGate {
   credit(input: GateCredit): Promise<void>;
   holds(productId: number): Promise<HoldRecord[]>;
   sync(input: SyncInput): Promise<SyncResult>;
-  /** The live counters, null where the gate has none. */
-  available(productIds: readonly number[]): Promise<(number | null)[]>;
+  /**
+   * The live counters, null where the gate has none. `buckets` (in the order of the ids) is
+   * each product's `stock_buckets` where the caller knows it; the gate otherwise reads the
+   * split its last sync recorded.
+   */
+  available(productIds: readonly number[], buckets?: readonly number[]): Promise<(number | null)[]>;
   /** Counter, units held and stale holds of each product, in the order asked. */
-  inspect(input: { productIds: readonly number[]; maxHoldAgeMs: number }): Promise<GateSnapshot[]>;
+  inspect(input: {
+    productIds: readonly number[];
+    buckets?: readonly number[];
+    maxHoldAgeMs: number;
+  }): Promise<GateSnapshot[]>;
   /**
    * Take a named lease for `ttlMs` if no one holds it (one process of many runs the sweep
    * each round). True when taken.

@@ -23,6 +23,7 @@ type FormState = {
   currency: string;
   isActive: boolean;
   stock: string;
+  stockBuckets: string;
   hasSale: boolean;
   startsAt: string;
   endsAt: string;
@@ -40,12 +41,15 @@ function initialState(product?: Product): FormState {
     currency: product?.currency ?? 'USD',
     isActive: product?.is_active ?? true,
     stock: '100',
+    stockBuckets: String(product?.stock_buckets ?? 1),
     hasSale: product ? product.sale !== null : true,
     startsAt: toDateTimeLocal(product?.sale?.starts_at ?? start),
     endsAt: product?.sale?.ends_at ? toDateTimeLocal(product.sale.ends_at) : '',
     maxPerUser: product?.sale?.max_per_user ? String(product.sale.max_per_user) : '',
   };
 }
+
+const wholeNumber = (text: string) => (/^\d+$/.test(text.trim()) ? Number(text.trim()) : -1);
 
 /** Everything the form says, as the API body; `price` and `stock` errors are reported by name. */
 function toBody(state: FormState) {
@@ -68,6 +72,7 @@ function toBody(state: FormState) {
       currency: state.currency.trim().toUpperCase(),
       is_active: state.isActive,
       sale,
+      stock_buckets: wholeNumber(state.stockBuckets),
     },
   };
 }
@@ -120,11 +125,7 @@ export function ProductForm({
       if (!parsed.success || Object.keys(found).length) return;
       update.mutate({ productId: product.id, input: parsed.data });
     } else {
-      const stockText = state.stock.trim();
-      const parsed = CreateProductInput.safeParse({
-        ...body,
-        stock: /^\d+$/.test(stockText) ? Number(stockText) : -1,
-      });
+      const parsed = CreateProductInput.safeParse({ ...body, stock: wholeNumber(state.stock) });
       const found = { ...(parsed.success ? {} : issuesToErrors(parsed.error.issues)), ...local };
       setErrors(found);
       if (!parsed.success || Object.keys(found).length) return;
@@ -208,6 +209,14 @@ export function ProductForm({
             required
           />
         )}
+        <TextField
+          label="Stock buckets"
+          inputMode="numeric"
+          value={state.stockBuckets}
+          onChange={(e) => set('stockBuckets', e.target.value)}
+          error={errors.stock_buckets}
+          hint="1 to 16. On a Redis Cluster, a hot product's stock split over this many shards. Set it before the sale."
+        />
         <label className="flex items-center gap-2 self-end pb-2 text-sm font-medium">
           <input
             type="checkbox"

@@ -1,9 +1,9 @@
 -- What the sweep needs to know of one product's gate, changing nothing.
 -- KEYS: stock, holds. ARGV: max hold age (ms).
 -- Returns {counter, or -1 when the gate has none; units held; holds older than the max age}.
+-- Uses lib/now.lua.
 local max_age = tonumber(ARGV[1])
-local time = redis.call('TIME')
-local now = time[1] * 1000 + math.floor(time[2] / 1000)
+local now = now_ms()
 local counter = redis.call('GET', KEYS[1])
 local holds = redis.call('HVALS', KEYS[2])
 local held, stale = 0, 0

@@ -6,7 +6,7 @@
 --       ids N, N committed ids, then (cap mode 1) pairs of user id and units in the user's live
 --       orders.
 -- Cap mode: 0 keep the cap table, 1 rebuild it from the pairs plus live holds, 2 delete it.
--- Uses lib/uncap.lua.
+-- Uses lib/now.lua and lib/uncap.lua.
 -- Returns {previous counter or -1 when missing, new counter, holds dropped as stale,
 --          holds dropped as committed}.
 -- Holds still in flight stay subtracted, so a sync during a live sale never re-opens units a
@@ -19,8 +19,7 @@ local committed_count = tonumber(ARGV[5])
 local committed = {}
 for i = 1, committed_count do committed[ARGV[5 + i]] = true end
 
-local time = redis.call('TIME')
-local now = time[1] * 1000 + math.floor(time[2] / 1000)
+local now = now_ms()
 local previous = redis.call('GET', KEYS[1])
 local holds = redis.call('HGETALL', KEYS[2])
 local held, stale, committed_dropped = 0, 0, 0

@@ -6,7 +6,7 @@
 --   reservation already holds units), 'limit' (value: units the user already has),
 --   'insufficient' (value: units available).
 -- Every check runs before the first write, so a refusal changes nothing and the counter can
--- never go below zero.
+-- never go below zero. Uses lib/now.lua.
 local function reserve(keys, first_key, args, first_arg, rid, user)
   local lines = (#keys - first_key + 1) / 3
   local function key(i, k) return keys[first_key + 3 * (i - 1) + k] end
@@ -38,8 +38,7 @@ local function reserve(keys, first_key, args, first_arg, rid, user)
     end
   end
 
-  local time = redis.call('TIME')
-  local now = time[1] * 1000 + math.floor(time[2] / 1000)
+  local now = now_ms()
   for i = 1, lines do
     local quantity = tonumber(arg(i, 0))
     redis.call('DECRBY', key(i, 0), quantity)
