@@ -26,6 +26,9 @@ export const ERROR_CODES = [
   'invalid_order_state',
   'sku_taken',
   'stock_unavailable',
+  'queue_pass_required',
+  'queue_closed',
+  'challenge_failed',
   'service_unavailable',
   'internal_error',
 ] as const;

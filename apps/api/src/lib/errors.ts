@@ -26,6 +26,9 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_order_state: 409,
   sku_taken: 409,
   stock_unavailable: 503,
+  queue_pass_required: 403,
+  queue_closed: 409,
+  challenge_failed: 400,
   service_unavailable: 503,
   internal_error: 500,
 };
