@@ -343,6 +343,15 @@ describe('auth over HTTP (Redis-backed login limiter)', () => {
       expectStatus(await me(`Bearer ${signToken(claims(), { secret })}`), 200);
     });
 
+    it('refuses a token it accepted a moment ago once the token has expired', async () => {
+      // Verified tokens are remembered; the expiry is checked again on every use.
+      const token = signToken(claims({ exp: nowSeconds() + 2 }), { secret });
+      expectStatus(await me(`Bearer ${token}`), 200);
+      expectStatus(await me(`Bearer ${token}`), 200);
+      await sleep(2100);
+      expectError(await me(`Bearer ${token}`), 401, 'unauthorized');
+    });
+
     it('accepts the scheme name in any case', async () => {
       expectStatus(await me(`bearer ${user.token}`), 200);
     });

@@ -30,6 +30,8 @@ const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toStrin
 const SIGNATURE_CHARS = 43;
 /** Clock difference tolerated between the processes that issue and verify (seconds). */
 const CLOCK_SKEW_S = 60;
+/** Verified tokens remembered (about 200 bytes each). */
+const VERIFIED_TOKENS = 20_000;
 
 export function createTokenService(options: {
   secret: string;
@@ -43,6 +45,11 @@ export function createTokenService(options: {
   const sign = (signingInput: string) =>
     createHmac('sha256', key).update(signingInput).digest('base64url');
   const { issuer, audience, ttlSeconds } = options;
+  // Tokens already verified, by their exact string: a buyer sends the same token with every
+  // attempt of a sale, and its signature (an HMAC) was the largest part of a refusal's cost
+  // after the answer's own write. Only a valid token is kept, with its expiry, which is checked
+  // again on every use; a token with a future `nbf` is never kept. Oldest first out.
+  const verified = new Map<string, { claims: TokenClaims; exp: number }>();
 
   return {
     ttlSeconds,
@@ -60,35 +67,51 @@ export function createTokenService(options: {
       return `${signingInput}.${sign(signingInput)}`;
     },
     verify(token) {
-      const firstDot = token.indexOf('.');
-      const secondDot = token.indexOf('.', firstDot + 1);
-      if (firstDot < 0 || secondDot < 0 || token.indexOf('.', secondDot + 1) >= 0) return undefined;
-      if (token.slice(0, firstDot) !== HEADER) return undefined;
-      const signature = Buffer.from(token.slice(secondDot + 1));
-      if (signature.length !== SIGNATURE_CHARS) return undefined;
-      if (!timingSafeEqual(signature, Buffer.from(sign(token.slice(0, secondDot))))) {
+      const known = verified.get(token);
+      if (known) {
+        if (known.exp > Date.now() / 1000) return known.claims;
+        verified.delete(token);
         return undefined;
       }
-      let payload: Record<string, unknown>;
-      try {
-        payload = JSON.parse(
-          Buffer.from(token.slice(firstDot + 1, secondDot), 'base64url').toString(),
-        );
-      } catch {
-        return undefined;
+      const checked = check(token);
+      if (checked) {
+        if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
+        verified.set(token, checked);
       }
-      if (typeof payload !== 'object' || payload === null) return undefined;
-      if (payload.iss !== issuer || payload.aud !== audience) return undefined;
-      const now = Date.now() / 1000;
-      const { iat, exp, nbf, sub } = payload;
-      if (typeof iat !== 'number' || typeof exp !== 'number') return undefined;
-      // Never valid for longer than this service issues tokens for, nor issued in the future.
-      if (exp <= now || iat > now + CLOCK_SKEW_S || exp - iat > ttlSeconds) return undefined;
-      if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) return undefined;
-      if (typeof sub !== 'string' || !/^[1-9][0-9]{0,9}$/.test(sub)) return undefined;
-      const userId = Number(sub);
-      if (userId > 2_147_483_647) return undefined;
-      return { userId, role: payload.role === 'admin' ? 'admin' : 'customer' };
+      return checked?.claims;
     },
   };
+
+  /** A token's claims and expiry if it is valid now, by the rules above. */
+  function check(token: string): { claims: TokenClaims; exp: number } | undefined {
+    const firstDot = token.indexOf('.');
+    const secondDot = token.indexOf('.', firstDot + 1);
+    if (firstDot < 0 || secondDot < 0 || token.indexOf('.', secondDot + 1) >= 0) return undefined;
+    if (token.slice(0, firstDot) !== HEADER) return undefined;
+    const signature = Buffer.from(token.slice(secondDot + 1));
+    if (signature.length !== SIGNATURE_CHARS) return undefined;
+    if (!timingSafeEqual(signature, Buffer.from(sign(token.slice(0, secondDot))))) {
+      return undefined;
+    }
+    let payload: Record<string, unknown>;
+    try {
+      payload = JSON.parse(
+        Buffer.from(token.slice(firstDot + 1, secondDot), 'base64url').toString(),
+      );
+    } catch {
+      return undefined;
+    }
+    if (typeof payload !== 'object' || payload === null) return undefined;
+    if (payload.iss !== issuer || payload.aud !== audience) return undefined;
+    const now = Date.now() / 1000;
+    const { iat, exp, nbf, sub } = payload;
+    if (typeof iat !== 'number' || typeof exp !== 'number') return undefined;
+    // Never valid for longer than this service issues tokens for, nor issued in the future.
+    if (exp <= now || iat > now + CLOCK_SKEW_S || exp - iat > ttlSeconds) return undefined;
+    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) return undefined;
+    if (typeof sub !== 'string' || !/^[1-9][0-9]{0,9}$/.test(sub)) return undefined;
+    const userId = Number(sub);
+    if (userId > 2_147_483_647) return undefined;
+    return { claims: { userId, role: payload.role === 'admin' ? 'admin' : 'customer' }, exp };
+  }
 }
