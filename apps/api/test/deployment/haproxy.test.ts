@@ -294,9 +294,10 @@ describe('HAProxy in front of two API processes on a Redis Cluster', () => {
     expect((await signIn('127.0.0.3', email)).status).toBe(401);
   }, 60_000);
 
-  it("the console's live stream passes through HAProxy as it happens and is not cut by its timeouts", async () => {
+  /** The live stream read through `proxy` for `ms`: when each tick came, and whether it ended. */
+  async function watchStream(proxy: RealHaproxy, ms: number) {
     const controller = new AbortController();
-    const response = await fetch(`${haproxy.url}/api/admin/live/stream`, {
+    const response = await fetch(`${proxy.url}/api/admin/live/stream`, {
       headers: { authorization: `Bearer ${adminToken}` },
       signal: controller.signal,
     });
@@ -308,7 +309,6 @@ describe('HAProxy in front of two API processes on a Redis Cluster', () => {
     let text = '';
     let ended = false;
     const started = Date.now();
-    // Longer than HAProxy's request and keep-alive timeouts (5 s): one answer, still open.
     const reading = (async () => {
       for (;;) {
         const { value, done } = await reader.read();
@@ -321,15 +321,35 @@ describe('HAProxy in front of two API processes on a Redis Cluster', () => {
         while (ticks.length < found) ticks.push(Date.now() - started);
       }
     })().catch(() => undefined);
-    await sleep(6500);
+    await sleep(ms);
     controller.abort();
     await reading;
-    expect(text).toContain('event: snapshot');
-    expect(ended).toBe(false);
-    // A tick every second arrives as it is sent, not buffered: some in every part of the wait.
-    expect(ticks.length).toBeGreaterThanOrEqual(4);
-    expect(ticks.some((t) => t > 5500)).toBe(true);
-    expect(ticks.some((t) => t < 2500)).toBe(true);
+    return { snapshot: text.includes('event: snapshot'), ticks, ended };
+  }
+
+  it("the console's live stream passes through HAProxy as it happens and is not cut by its timeouts", async () => {
+    // The file as it is, and a copy whose inactivity timeouts are 2 s: the stream outlives them
+    // both (6.5 s, past the request and keep-alive timeouts too), kept alive by its events.
+    const short = await RealHaproxy.start(
+      [
+        { name: 'api1', address: `127.0.0.1:${a.port}` },
+        { name: 'api2', address: `127.0.0.1:${b.port}` },
+      ],
+      { server: '2s', client: '2s' },
+    );
+    try {
+      const watched = await Promise.all([watchStream(haproxy, 6500), watchStream(short, 6500)]);
+      for (const { snapshot, ticks, ended } of watched) {
+        expect(snapshot).toBe(true);
+        expect(ended).toBe(false);
+        // A tick every second, passed on as it is sent, not buffered: early, and still at the end.
+        expect(ticks.length).toBeGreaterThanOrEqual(4);
+        expect(ticks.some((t) => t < 2500)).toBe(true);
+        expect(ticks.some((t) => t > 5500)).toBe(true);
+      }
+    } finally {
+      await short.stop();
+    }
   }, 30_000);
 
   it('kill -9 of one process mid-sale: HAProxy marks it down, the other answers everything after, and the orders are exactly the stock', async () => {

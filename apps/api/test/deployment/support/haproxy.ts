@@ -53,12 +53,22 @@ const SERVER_TEMPLATE = /^(\s*)server-template api \S+ \S+ .*$/m;
  * DNS (`server-template api ...`) replaced by the given servers; every other line (checks,
  * balancing, timeouts, X-Forwarded-For, the monitoring frontend) is the file's own.
  */
-export function renderForTest(servers: { name: string; address: string }[]): string {
-  const text = readRepoFile(HAPROXY_CFG);
+export function renderForTest(
+  servers: { name: string; address: string }[],
+  timeouts: Record<string, string> = {},
+): string {
+  let text = readRepoFile(HAPROXY_CFG);
   if (!SERVER_TEMPLATE.test(text)) throw new Error(`no server-template line in ${HAPROXY_CFG}`);
-  return text.replace(SERVER_TEMPLATE, (_line, indent: string) =>
+  text = text.replace(SERVER_TEMPLATE, (_line, indent: string) =>
     servers.map((server) => `${indent}server ${server.name} ${server.address}`).join('\n'),
   );
+  // A timeout shortened, to see within a test what the file's own does over minutes.
+  for (const [name, value] of Object.entries(timeouts)) {
+    const line = new RegExp(`^(\\s*timeout ${name}) \\S+$`, 'm');
+    if (!line.test(text)) throw new Error(`no timeout ${name} in ${HAPROXY_CFG}`);
+    text = text.replace(line, `$1 ${value}`);
+  }
+  return text;
 }
 
 export interface ServerState {
@@ -81,11 +91,14 @@ export class RealHaproxy {
     private readonly exited: Promise<void>,
   ) {}
 
-  static async start(servers: { name: string; address: string }[]): Promise<RealHaproxy> {
+  static async start(
+    servers: { name: string; address: string }[],
+    timeouts: Record<string, string> = {},
+  ): Promise<RealHaproxy> {
     if (spawnSync('haproxy', ['-v']).error) throw new Error(MISSING);
     const dir = await mkdtemp(join(tmpdir(), 'stampede-haproxy-'));
     const cfg = join(dir, 'haproxy.cfg');
-    await writeFile(cfg, renderForTest(servers));
+    await writeFile(cfg, renderForTest(servers, timeouts));
     const port = await freePort();
     const monitorPort = await freePort();
     const child = spawn('haproxy', ['-db', '-f', cfg], {
