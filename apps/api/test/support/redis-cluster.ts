@@ -261,7 +261,7 @@ export class LocalRedisCluster {
 }
 
 /** `count` ports, each free with its bus port (+10000), all below 55536. */
-async function freeClusterPorts(count: number): Promise<number[]> {
+export async function freeClusterPorts(count: number): Promise<number[]> {
   const ports: number[] = [];
   while (ports.length < count) {
     const port = 20_000 + Math.floor(Math.random() * 35_000);
