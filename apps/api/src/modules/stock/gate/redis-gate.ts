@@ -33,6 +33,7 @@ const LIBRARY = {
   reserve: lua('lib/reserve'),
   uncap: lua('lib/uncap'),
   now: lua('lib/now'),
+  capTable: lua('lib/cap-table'),
 };
 
 type Arg = string | number;
@@ -67,7 +68,7 @@ const SCRIPTS: Record<keyof ScriptResults, string> = {
   stampedeRelease: lua('release'),
   stampedeGiveBack: LIBRARY.uncap + lua('give-back'),
   stampedeCredit: LIBRARY.uncap + lua('credit'),
-  stampedeSync: LIBRARY.now + LIBRARY.uncap + lua('sync'),
+  stampedeSync: LIBRARY.now + LIBRARY.uncap + LIBRARY.capTable + lua('sync'),
   stampedeAdmit: LIBRARY.admit + lua('admit'),
   stampedeAttempt: LIBRARY.now + LIBRARY.admit + LIBRARY.reserve + lua('attempt'),
   stampedeForget: lua('forget'),
@@ -79,7 +80,7 @@ const SCRIPTS: Record<keyof ScriptResults, string> = {
   stampedeBucketGiveBack: lua('buckets/give-back'),
   stampedeBucketSettle: LIBRARY.now + lua('buckets/settle'),
   stampedeBucketAdjust: lua('buckets/adjust'),
-  stampedeBaseSync: LIBRARY.now + LIBRARY.uncap + lua('buckets/base-sync'),
+  stampedeBaseSync: LIBRARY.now + LIBRARY.uncap + LIBRARY.capTable + lua('buckets/base-sync'),
 };
 
 /**

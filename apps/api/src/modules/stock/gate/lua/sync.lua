@@ -6,7 +6,7 @@
 --       ids N, N committed ids, then (cap mode 1) pairs of user id and units in the user's live
 --       orders.
 -- Cap mode: 0 keep the cap table, 1 rebuild it from the pairs plus live holds, 2 delete it.
--- Uses lib/now.lua and lib/uncap.lua.
+-- Uses lib/now.lua, lib/uncap.lua and lib/cap-table.lua.
 -- Returns {previous counter or -1 when missing, new counter, holds dropped as stale,
 --          holds dropped as committed}.
 -- Holds still in flight stay subtracted, so a sync during a live sale never re-opens units a
@@ -47,19 +47,6 @@ redis.call('SET', KEYS[1], target)
 -- Restores committed up to this version are counted now; their late credits must not count.
 redis.call('HSET', KEYS[4], 'stock', version)
 
-if cap_mode == '1' then
-  redis.call('DEL', KEYS[3])
-  for i = 6 + committed_count, #ARGV, 2 do
-    local user = ARGV[i]
-    local units = tonumber(ARGV[i + 1]) + (held_by[user] or 0)
-    held_by[user] = nil
-    if units > 0 then redis.call('HSET', KEYS[3], user, units) end
-  end
-  for user, units in pairs(held_by) do redis.call('HSET', KEYS[3], user, units) end
-  redis.call('HSET', KEYS[4], 'cap', version)
-elseif cap_mode == '2' then
-  redis.call('DEL', KEYS[3])
-  redis.call('HSET', KEYS[4], 'cap', version)
-end
+set_cap_table(KEYS[3], KEYS[4], cap_mode, version, 6 + committed_count, held_by)
 
 return {previous and tonumber(previous) or -1, target, stale, committed_dropped}

@@ -10,7 +10,7 @@
 -- ARGV: stock version, max hold age (ms), cap mode (0 keep, 1 rebuild, 2 clear), number of
 --       committed ids N, N committed ids, then (mode 1) pairs of user id and live units.
 -- Returns {units the whole holds still hold, ids dropped as stale, ids dropped as committed}.
--- Uses lib/now.lua and lib/uncap.lua.
+-- Uses lib/now.lua, lib/uncap.lua and lib/cap-table.lua.
 local version, max_age, cap_mode = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local committed_count = tonumber(ARGV[4])
 local committed = {}
@@ -41,18 +41,5 @@ end
 settle(KEYS[2], false)
 settle(KEYS[4], true)
 redis.call('HSET', KEYS[3], 'stock', version)
-if cap_mode == '1' then
-  redis.call('DEL', KEYS[1])
-  for i = 5 + committed_count, #ARGV, 2 do
-    local user = ARGV[i]
-    local units = tonumber(ARGV[i + 1]) + (held_by[user] or 0)
-    held_by[user] = nil
-    if units > 0 then redis.call('HSET', KEYS[1], user, units) end
-  end
-  for user, units in pairs(held_by) do redis.call('HSET', KEYS[1], user, units) end
-  redis.call('HSET', KEYS[3], 'cap', version)
-elseif cap_mode == '2' then
-  redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[3], 'cap', version)
-end
+set_cap_table(KEYS[1], KEYS[3], cap_mode, version, 5 + committed_count, held_by)
 return {whole_held, stale, committed_dropped}
