@@ -4,9 +4,11 @@ import calculateSlot from 'cluster-key-slot';
  * Every Redis key of the stock path. All keys of one product share the hash tag `{p:<id>}` and
  * all keys of one user share `{u:<id>}`, so each gate script touches a single cluster slot. A
  * product split over k stock buckets keeps bucket 0's counter, its cap table and its sync
- * versions under `{p:<id>}`; bucket b's counter and holds are under a tag of their own, chosen so that the k
- * buckets' slots lie apart (bucket b in the b-th k-th of the slot space after bucket 0's): on a
- * cluster whose masters share the slots evenly, k buckets for k masters land on k masters.
+ * versions under `{p:<id>}`; bucket b's counter and holds are under a tag of their own, chosen
+ * so that the k buckets' slots lie apart: the slot space is cut in k equal ranges (as a cluster
+ * of k masters shares it by default), bucket 0 lies in one, bucket b in the b-th range after
+ * it. On a cluster whose masters share the slots evenly, k buckets for k masters land on k
+ * masters.
  */
 export interface StockKeys {
   stock(productId: number): string;
@@ -44,11 +46,15 @@ export function stockKeys(prefix: string): StockKeys {
     const id = `${productId}:${bucket}/${buckets}`;
     let tag = tags.get(id);
     if (tag) return tag;
+    // The slot space cut in k equal ranges, as a cluster of k masters shares it by default:
+    // bucket 0 lies in one; bucket b takes the b-th range after that one.
     const width = SLOTS / buckets;
-    const start = (calculateSlot(`{p:${productId}}`) + bucket * width) % SLOTS;
+    const range = (Math.floor(calculateSlot(`{p:${productId}}`) / width) + bucket) % buckets;
+    const [from, to] = [Math.ceil(range * width), Math.ceil((range + 1) * width)];
     for (let n = 0; ; n += 1) {
       const candidate = `{p:${id}:${n}}`;
-      if ((calculateSlot(candidate) - start + SLOTS) % SLOTS < width) {
+      const slot = calculateSlot(candidate);
+      if (slot >= from && slot < to) {
         tag = candidate;
         break;
       }
