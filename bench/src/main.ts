@@ -11,7 +11,8 @@ import { runProfile, type ProfileSummary } from './profile-run.ts';
 import { Progress } from './progress.ts';
 import { toJson, writeReport, type BenchOutput } from './report.ts';
 import { runMode, type ModeResult } from './run-mode.ts';
-import { FULL, QUICK, type Scenario } from './scenario.ts';
+import { redisClusterAvailable } from './redis-cluster.ts';
+import { FULL, QUICK, SCENARIOS, type Scenario } from './scenario.ts';
 import {
   MODES,
   REDIS_URL,
@@ -27,6 +28,7 @@ import {
  * each on a fresh database; then the JSON result, the Markdown report and its chart.
  *
  *   --quick            the scaled-down scenario (under a minute)
+ *   --scenario <name>  full (default), quick, or big-rush (10,000 units, 20,000 buyers, 8,000/s rush)
  *   --modes a,b        only these modes (default: all)
  *   --profile          also profile the redis mode (default: on for full, off for quick)
  *   --no-profile       skip it
@@ -44,6 +46,7 @@ const repoRoot = resolve(here, '../..');
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    scenario: { type: 'string' },
     modes: { type: 'string' },
     profile: { type: 'boolean' },
     'no-profile': { type: 'boolean', default: false },
@@ -56,7 +59,15 @@ const { values } = parseArgs({
   },
 });
 
-const scenario: Scenario = values.quick ? QUICK : FULL;
+if (values.scenario && !(values.scenario in SCENARIOS)) {
+  console.error(`unknown scenario ${values.scenario}; scenarios: ${Object.keys(SCENARIOS).join(', ')}`);
+  process.exit(2);
+}
+const scenario: Scenario = values.scenario
+  ? SCENARIOS[values.scenario as Scenario['name']]
+  : values.quick
+    ? QUICK
+    : FULL;
 const wanted = values.modes ? values.modes.split(',').map((m) => m.trim()) : undefined;
 for (const name of wanted ?? []) {
   if (!MODES.some((m) => m.name === name)) {
@@ -78,10 +89,15 @@ const prestart = values.prestart ?? scenario.name === 'quick';
 const profile = values['no-profile'] ? false : (values.profile ?? scenario.name === 'full');
 const resultsDir = join(repoRoot, 'bench/results');
 const outFile = resolve(
-  values.out ?? join(resultsDir, scenario.name === 'full' ? 'latest.json' : 'quick-latest.json'),
+  values.out ??
+    join(resultsDir, scenario.name === 'full' ? 'latest.json' : `${scenario.name}-latest.json`),
 );
 
-async function available(): Promise<{ postgres: string | null; redis: string | null }> {
+async function available(): Promise<{
+  postgres: string | null;
+  redis: string | null;
+  cluster: string | null;
+}> {
   let postgres: string | null;
   let redis: string | null;
   try {
@@ -101,7 +117,7 @@ async function available(): Promise<{ postgres: string | null; redis: string | n
   } finally {
     client.disconnect();
   }
-  return { postgres, redis };
+  return { postgres, redis, cluster: redisClusterAvailable() };
 }
 
 function gitCommit(): string {
@@ -188,6 +204,14 @@ async function main(): Promise<void> {
     );
   }
 
+  const skipReason = (spec: (typeof modes)[number]): string | null => {
+    if (spec.database === 'external' && !services.postgres) {
+      return 'PostgreSQL not reachable at 127.0.0.1:5432';
+    }
+    if (spec.redis && spec.cluster) return services.cluster;
+    if (spec.redis && !services.redis) return 'Redis not reachable at 127.0.0.1:6379';
+    return null;
+  };
   const results: Partial<
     Record<ModeName, ModeResult & { other_load_before: unknown; wall_s: number }>
   > = {};
@@ -196,10 +220,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   // The quick run starts every server at once, before measuring anything, to stay under a
   // minute; idle servers cost next to nothing. The full run starts each one on its own.
-  const runnable = modes.filter(
-    (spec) =>
-      !(spec.database === 'external' && !services.postgres) && !(spec.redis && !services.redis),
-  );
+  const runnable = modes.filter((spec) => skipReason(spec) === null);
   const prestarted = new Map<string, Promise<RunningServer>>();
   if (prestart) {
     await waitQuiet(progress, waitQuietMs, 50);
@@ -214,12 +235,9 @@ async function main(): Promise<void> {
   }
   for (const [index, spec] of modes.entries()) {
     progress.startMode(spec.name, index, modes.length + (profile ? 1 : 0));
-    if (spec.database === 'external' && !services.postgres) {
-      skipped[spec.name] = 'PostgreSQL not reachable at 127.0.0.1:5432';
-      continue;
-    }
-    if (spec.redis && !services.redis) {
-      skipped[spec.name] = 'Redis not reachable at 127.0.0.1:6379';
+    const reason = skipReason(spec);
+    if (reason) {
+      skipped[spec.name] = reason;
       continue;
     }
     try {
