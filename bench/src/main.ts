@@ -11,6 +11,7 @@ import { runProfile, type ProfileSummary } from './profile-run.ts';
 import { Progress } from './progress.ts';
 import { toJson, writeReport, type BenchOutput } from './report.ts';
 import { runMode, type ModeResult } from './run-mode.ts';
+import { writeScaling } from './scaling.ts';
 import { redisClusterAvailable } from './redis-cluster.ts';
 import { FULL, QUICK, SCENARIOS, type Scenario } from './scenario.ts';
 import {
@@ -60,7 +61,9 @@ const { values } = parseArgs({
 });
 
 if (values.scenario && !(values.scenario in SCENARIOS)) {
-  console.error(`unknown scenario ${values.scenario}; scenarios: ${Object.keys(SCENARIOS).join(', ')}`);
+  console.error(
+    `unknown scenario ${values.scenario}; scenarios: ${Object.keys(SCENARIOS).join(', ')}`,
+  );
   process.exit(2);
 }
 const scenario: Scenario = values.scenario
@@ -331,6 +334,7 @@ async function main(): Promise<void> {
   writeFileSync(outFile, toJson(output));
   const report = writeReport(output, outFile);
   console.error(`results: ${outFile}\nreport:  ${report}`);
+  rewriteScaling(outFile);
   const failed = Object.values(results).some((r) => r && !r.correct);
   if (failed || Object.keys(skipped).length > 0) process.exitCode = 1;
 }
@@ -347,6 +351,14 @@ function reportOnly(file: string): void {
   const output = JSON.parse(readFileSync(file, 'utf8')) as BenchOutput;
   writeFileSync(file, toJson(output));
   console.error(`report: ${writeReport(output, resolve(file))}`);
+  rewriteScaling(resolve(file));
+}
+
+/** docs/SCALING.md from the latest results, when `file` is one of bench/results. */
+function rewriteScaling(file: string): void {
+  if (dirname(file) !== resultsDir) return;
+  const doc = writeScaling(resultsDir, join(repoRoot, 'docs/SCALING.md'));
+  if (doc) console.error(`scaling: ${doc}`);
 }
 
 if (values.report) {

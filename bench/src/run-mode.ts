@@ -651,12 +651,7 @@ async function collectMemory(
 /** Phase: the sale checked in the database and the gate (API modes). */
 async function verify(run: ModeRun): Promise<Verdict> {
   const { scenario, target, server, spec } = run;
-  const product = (
-    label: string,
-    id: number,
-    initial: number,
-    buckets = 1,
-  ): ProductUnderTest => ({
+  const product = (label: string, id: number, initial: number, buckets = 1): ProductUnderTest => ({
     id,
     label,
     initial,

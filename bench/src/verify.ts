@@ -229,13 +229,14 @@ export async function verifyRun(input: {
           );
         }
         if (input.redisCluster && input.redisPrefix && input.gateOn) {
-          const [counter, holds] = await clusterGate(
+          const [counter, holds, masters] = await clusterGate(
             input.redisCluster,
             input.redisPrefix,
             product.id,
           );
           products[product.label]!.gate = counter;
           products[product.label]!.gate_holds = holds;
+          products[product.label]!.gate_masters = masters;
           if (counter !== dbAvailable) {
             violations.push(
               `${product.label}: Redis Cluster gate ${counter} (sum of ${product.buckets ?? 1} bucket(s)) after sync, database ${dbAvailable}`,
@@ -280,21 +281,20 @@ export async function verifyRun(input: {
 /**
  * A product's gate on the cluster: the sum of its bucket counters (bucket 0 is `{p:<id>}:stock`,
  * bucket b of k `{p:<id>:b/k:n}:stock`) and of every holds table it has, read from whichever
- * master holds each key (found by SCAN, so the check does not depend on how the API hashes).
+ * master holds each key (found by SCAN, so the check does not depend on how the API hashes);
+ * and on how many masters its counters lie.
  */
 async function clusterGate(
   cluster: BenchRedisCluster,
   prefix: string,
   productId: number,
-): Promise<[number | null, number]> {
+): Promise<[number | null, number, number]> {
   const base = `${prefix}{p:${productId}}`;
   const split = `${prefix}{p:${productId}:*}`;
-  const found = [
-    ...(await cluster.keys(`${base}:*`)),
-    ...(await cluster.keys(`${split}:*`)),
-  ];
+  const found = [...(await cluster.keys(`${base}:*`)), ...(await cluster.keys(`${split}:*`))];
   let counter: number | null = null;
   let holds = 0;
+  const masters = new Set<number>();
   const byPort = new Map<number, ReturnType<BenchRedisCluster['client']>>();
   try {
     for (const { port, key } of found) {
@@ -304,6 +304,7 @@ async function clusterGate(
         byPort.set(port, client);
       }
       if (key.endsWith(':stock')) {
+        masters.add(port);
         counter = (counter ?? 0) + Number(await client.get(key));
       } else if (/:holds(:split)?$/.test(key) && (await client.type(key)) === 'hash') {
         holds += await client.hlen(key);
@@ -312,5 +313,5 @@ async function clusterGate(
   } finally {
     for (const client of byPort.values()) client.disconnect();
   }
-  return [counter, holds];
+  return [counter, holds, masters.size];
 }
