@@ -34,7 +34,8 @@ import {
  *   --profile          also profile the redis mode (default: on for full, off for quick)
  *   --no-profile       skip it
  *   --out <file>       result JSON (default bench/results/latest.json or quick-latest.json)
- *   --prestart         start every server before measuring (default: on for quick only)
+ *   --prestart         start every server before measuring (default: on except for full)
+ *   --no-prestart      start each just before its mode, waiting for a quiet machine before each
  *   --wait-quiet <s>   wait up to this long for other processes to calm down, before each mode
  *                      (full, default 120) or once before all (quick, default 5): 2 cores only
  *   --quiet-cores <n>  what counts as quiet: others using under n cores (default 0.25)
@@ -56,6 +57,7 @@ const { values } = parseArgs({
     'ignore-pids': { type: 'string' },
     report: { type: 'string' },
     prestart: { type: 'boolean' },
+    'no-prestart': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -88,7 +90,7 @@ const ignorePids = new Set(
     .filter(Boolean)
     .map((pid) => Number(pid)),
 );
-const prestart = values.prestart ?? scenario.name === 'quick';
+const prestart = values['no-prestart'] ? false : (values.prestart ?? scenario.name !== 'full');
 const profile = values['no-profile'] ? false : (values.profile ?? scenario.name === 'full');
 const resultsDir = join(repoRoot, 'bench/results');
 const outFile = resolve(

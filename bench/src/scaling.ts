@@ -178,19 +178,19 @@ function modeTable(output: BenchOutput): string[] {
   const redis = m.redis;
   const baseline = m.baseline;
   const lines = [
-    '| mode | attempts/s at saturation | vs `redis` | vs `baseline` | orders/s | vs `redis` | success p99 ms (rush) | rejected p99 ms (steady) | API CPU µs per answer (steady) | vs `baseline` | busiest shard Redis µs per attempt (rush / steady) | busiest share (rush) | correct |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+    "| mode | attempts/s at saturation | vs `redis` | vs `baseline` | orders/s | vs `redis` | success p99 ms (rush) | rejected p99 ms (steady) | API CPU µs per answer (steady) | vs `baseline` | busiest shard Redis µs per attempt (rush / steady) | busiest share (rush) | others' cores (rush / steady) | correct |",
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
   ];
   for (const [name, r] of Object.entries(m)) {
     if (!r) continue;
     const api = apiPerAnswer(r);
     const shards = r.phases.rush?.redis_shards;
     lines.push(
-      `| \`${name}\` | ${fmt(r.attempts_per_s, 0)} | ${times(r.attempts_per_s, redis?.attempts_per_s)} | ${times(r.attempts_per_s, baseline?.attempts_per_s)} | ${fmt(r.orders_per_s, 0)} | ${times(r.orders_per_s, redis?.orders_per_s)} | ${fmt(r.latency_ms.success.p99)} | ${fmt(r.latency_ms.rejected.p99)} | ${fmt(api, 0)} | ${times(api, apiPerAnswer(baseline))} | ${shards ? `${fmt(busiestShard(r, 'rush'))} / ${fmt(busiestShard(r, 'steady'))}` : '–'} | ${shards ? pct(shards.busiest_share) : '–'} | ${r.correct ? 'yes' : `**no** (${r.violations.length})`} |`,
+      `| \`${name}\` | ${fmt(r.attempts_per_s, 0)} | ${times(r.attempts_per_s, redis?.attempts_per_s)} | ${times(r.attempts_per_s, baseline?.attempts_per_s)} | ${fmt(r.orders_per_s, 0)} | ${times(r.orders_per_s, redis?.orders_per_s)} | ${fmt(r.latency_ms.success.p99)} | ${fmt(r.latency_ms.rejected.p99)} | ${fmt(api, 0)} | ${times(api, apiPerAnswer(baseline))} | ${shards ? `${fmt(busiestShard(r, 'rush'))} / ${fmt(busiestShard(r, 'steady'))}` : '–'} | ${shards ? pct(shards.busiest_share) : '–'} | ${fmt(r.phases.rush?.cpu_cores.other, 2)} / ${fmt(r.phases.steady?.cpu_cores.other, 2)} | ${r.correct ? 'yes' : `**no** (${r.violations.length})`} |`,
     );
   }
   for (const [name, reason] of Object.entries(output.skipped)) {
-    lines.push(`| \`${name}\` | skipped: ${reason} | | | | | | | | | | | |`);
+    lines.push(`| \`${name}\` | skipped: ${reason} | | | | | | | | | | | | |`);
   }
   return lines;
 }
@@ -198,11 +198,18 @@ function modeTable(output: BenchOutput): string[] {
 function runHeader(file: string, output: BenchOutput): string {
   const s = output.scenario as Record<string, unknown> & { rush?: { rate_per_s: number } };
   const load = output.other_load_at_start;
+  const before = Object.values(output.modes).map(
+    (r) => (r as { other_load_before?: { cores?: number } } | undefined)?.other_load_before?.cores,
+  );
+  const worst = Math.max(0, ...before.filter((c): c is number => typeof c === 'number'));
   return (
     `\`${basename(file)}\`: commit \`${output.commit.slice(0, 12)}\`, scenario **${output.scenario.name}** ` +
     `(${fmt(output.scenario.units, 0)} units, ${fmt(output.scenario.buyers, 0)} buyers, rush offered ` +
     `${fmt(s.rush?.rate_per_s, 0)}/s), ${output.machine.cpus} × ${output.machine.model}; ` +
-    `other processes used ${load.cores} cores when it started${load.top.length ? ` (${load.top.join(', ')})` : ''}.`
+    `other processes used ${load.cores} cores when it started${load.top.length ? ` (${load.top.join(', ')})` : ''} ` +
+    `and up to ${worst} cores just before a mode began; "others' cores" below is everything on the machine that was ` +
+    'neither the client, the API, PostgreSQL nor Redis, during the phase (the machine has ' +
+    `${output.machine.cpus}).`
   );
 }
 
