@@ -336,7 +336,7 @@ async function main(): Promise<void> {
   writeFileSync(outFile, toJson(output));
   const report = writeReport(output, outFile);
   console.error(`results: ${outFile}\nreport:  ${report}`);
-  rewriteScaling(outFile);
+  await rewriteScaling(outFile);
   const failed = Object.values(results).some((r) => r && !r.correct);
   if (failed || Object.keys(skipped).length > 0) process.exitCode = 1;
 }
@@ -349,22 +349,22 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 /** `--report <file.json>`: rewrite the Markdown report and chart of an existing result. */
-function reportOnly(file: string): void {
+async function reportOnly(file: string): Promise<void> {
   const output = JSON.parse(readFileSync(file, 'utf8')) as BenchOutput;
   writeFileSync(file, toJson(output));
   console.error(`report: ${writeReport(output, resolve(file))}`);
-  rewriteScaling(resolve(file));
+  await rewriteScaling(resolve(file));
 }
 
 /** docs/SCALING.md from the latest results, when `file` is one of bench/results. */
-function rewriteScaling(file: string): void {
+async function rewriteScaling(file: string): Promise<void> {
   if (dirname(file) !== resultsDir) return;
-  const doc = writeScaling(resultsDir, join(repoRoot, 'docs/SCALING.md'));
+  const doc = await writeScaling(resultsDir, join(repoRoot, 'docs/SCALING.md'));
   if (doc) console.error(`scaling: ${doc}`);
 }
 
 if (values.report) {
-  reportOnly(values.report);
+  await reportOnly(values.report);
   process.exit(0);
 }
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import type { BenchOutput, TargetCheck } from './report.ts';
 import type { ModeResult, PhaseReport } from './run-mode.ts';
 
@@ -383,7 +384,7 @@ export function scalingMarkdown(
  * with `redis`), with the newest big-rush result beside it. Returns the file, or null when no
  * result qualifies.
  */
-export function writeScaling(dir: string, docFile: string): string | null {
+export async function writeScaling(dir: string, docFile: string): Promise<string | null> {
   const all = results(dir);
   const big = all.find((r) => r.output.scenario.name === 'big-rush');
   const main =
@@ -391,9 +392,9 @@ export function writeScaling(dir: string, docFile: string): string | null {
     all.find((r) => r.output.scenario.name !== 'big-rush' && r.output.modes.redis) ??
     big;
   if (!main) return null;
-  writeFileSync(
-    docFile,
-    scalingMarkdown(main.output, main.file, big && big !== main ? big : undefined),
-  );
+  const markdown = scalingMarkdown(main.output, main.file, big && big !== main ? big : undefined);
+  // Formatted as the repository formats Markdown, so that the generated file passes its lint.
+  const options = (await resolveConfig(docFile)) ?? {};
+  writeFileSync(docFile, await format(markdown, { ...options, parser: 'markdown' }));
   return docFile;
 }
