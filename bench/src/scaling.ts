@@ -282,7 +282,19 @@ function capacity(main: BenchOutput, big: BenchOutput | undefined): string[] {
   const k1Rush = busiestShard(shardRun.cluster, 'rush');
   const k3Rush = busiestShard(shardRun['cluster-buckets'], 'rush');
   const k1Steady = busiestShard(m.cluster, 'steady');
-  const totalShard = shardRun.cluster?.phases.rush?.redis_shards?.total_us_per_answer ?? null;
+  // All masters together: per order from the rush less its refusals at the steady cost.
+  const clusterRun = shardRun.cluster;
+  const steadyTotal = clusterRun?.phases.steady?.redis_shards?.total_us_per_answer ?? null;
+  const rushTotal = clusterRun?.phases.rush?.redis_shards?.total_us_per_answer ?? null;
+  const rushOrders = clusterRun?.phases.rush?.latency_ms.success.count ?? 0;
+  const rushAnswered = answeredIn(clusterRun?.phases.rush);
+  const redisPerOrder =
+    steadyTotal !== null && rushTotal !== null && rushOrders > 0
+      ? Math.max(
+          0,
+          (rushTotal * rushAnswered - (rushAnswered - rushOrders) * steadyTotal) / rushOrders,
+        )
+      : null;
   const lines: string[] = ['## Capacity model', ''];
   if (!refusal || !order) {
     lines.push(
@@ -299,14 +311,26 @@ function capacity(main: BenchOutput, big: BenchOutput | undefined): string[] {
   const pgCores = cores(order.order.postgres, refusal.refusal.postgres);
   const processes = Math.ceil(apiCores / UTILISATION);
   const hotShardCores = k1Rush !== null ? (peak * k1Rush) / 1e6 : null;
+  /** Attempts/s the hot product's one shard takes while it has stock, at the planned share. */
+  const hotShardLimit = k1Rush ? (UTILISATION * 1e6) / k1Rush : null;
   const spread = k1Rush && k3Rush ? k3Rush / k1Rush : null;
-  // Buckets needed so that the busiest shard stays under the planned share, with the spread
-  // k = 3 measured (assumed to go on as 1/k beyond it).
+  // Buckets help only where k = 3 measurably lowered the busiest shard; then assumed to go on
+  // as 1/k (a plan to check with cluster-buckets, not a measurement).
+  const bucketsHelp = spread !== null && spread < 0.9;
   const buckets =
-    hotShardCores !== null
+    hotShardCores !== null && bucketsHelp
       ? Math.min(16, Math.max(1, Math.ceil(hotShardCores / UTILISATION)))
       : null;
-  const redisCores = totalShard !== null ? (peak * totalShard) / 1e6 : null;
+  const bucketsNeed =
+    spread === null
+      ? '–'
+      : bucketsHelp
+        ? `**k = ${buckets}** (if the busiest shard keeps falling as 1/k)`
+        : `none that helps as measured: k = 3 did not lower the busiest shard (${pct(spread)}); see BENCHMARKS.md for why`;
+  const redisCores =
+    redisPerOrder !== null && steadyTotal !== null
+      ? (units * redisPerOrder + refusals * steadyTotal) / 1e6
+      : null;
   const shards =
     redisCores !== null ? Math.max(3, buckets ?? 1, Math.ceil(redisCores / UTILISATION)) : null;
   lines.push(
@@ -320,10 +344,10 @@ function capacity(main: BenchOutput, big: BenchOutput | undefined): string[] {
     `| API, per order | ${fmt(order.order.api, 0)} µs | \`${orderSource ?? 'redis'}\`, rush${orderSource ? ' (big rush)' : ''}, less its refusals | ${fmt(units, 0)} orders | ${fmt((units * order.order.api) / 1e6, 2)} cores |`,
     `| **API processes** | | | ${fmt(apiCores, 2)} cores | **${processes} processes** (one core each) |`,
     `| PostgreSQL, per order / per refusal | ${fmt(order.order.postgres, 0)} / ${fmt(refusal.refusal.postgres, 0)} µs | as above | | **${fmt(pgCores, 2)} cores** |`,
-    `| Redis, busiest shard per attempt while stock lasts, k = 1 | ${fmt(k1Rush)} µs | \`cluster\`, rush (${shardScenario}) | all ${fmt(peak, 0)} attempts before the sell-out (worst case) | ${fmt(hotShardCores, 2)} cores on one shard |`,
-    `| **stock buckets** for the hot product | busiest shard with k = 3: ${fmt(k3Rush)} µs, ${spread === null ? '–' : pct(spread)} of k = 1 | \`cluster-buckets\` vs \`cluster\`, rush (${shardScenario}) | | **k = ${buckets ?? '–'}** (if the spread keeps to 1/k) |`,
+    `| Redis, busiest shard per attempt while stock lasts, k = 1 | ${fmt(k1Rush)} µs | \`cluster\`, rush (${shardScenario}) | all ${fmt(peak, 0)} attempts before the sell-out (worst case) | ${fmt(hotShardCores, 2)} cores on one shard; one shard takes ${fmt(hotShardLimit, 0)} attempts/s |`,
+    `| **stock buckets** for the hot product | busiest shard with k = 3: ${fmt(k3Rush)} µs, ${spread === null ? '–' : pct(spread)} of k = 1 | \`cluster-buckets\` vs \`cluster\`, rush (${shardScenario}) | | ${bucketsNeed} |`,
     `| Redis, busiest shard per attempt once sold out | ${fmt(k1Steady)} µs | \`cluster\`, steady | | spread over every master (the user's slot) |`,
-    `| Redis, all masters per attempt | ${fmt(totalShard)} µs | \`cluster\`, rush (${shardScenario}) | | ${fmt(redisCores, 2)} cores: **${shards ?? '–'} masters** (+ a replica each) |`,
+    `| Redis, all masters, per order / per refusal | ${fmt(redisPerOrder, 0)} / ${fmt(steadyTotal, 0)} µs | \`cluster\`, rush less its refusals / steady (${shardScenario}) | | ${fmt(redisCores, 2)} cores: **${shards ?? '–'} masters** (+ a replica each) |`,
     '',
   );
   const parts: [string, number][] = [
@@ -341,7 +365,14 @@ function capacity(main: BenchOutput, big: BenchOutput | undefined): string[] {
       '. The API scales by adding processes (stateless); Redis by adding masters and, for one hot product, ' +
       'buckets (at most 16); PostgreSQL is one primary: its order rate is the limit that does not scale out, and ' +
       `${fmt(units, 0)} orders in a second need ${fmt((units * order.order.postgres) / 1e6, 2)} cores of it plus the group-commit ` +
-      'latency the big rush measures.',
+      'latency the big rush measures.' +
+      (hotShardLimit !== null
+        ? ` For one hot product the limit that comes first is its shard: about ${fmt(hotShardLimit, 0)} attempts/s ` +
+          `reach it while it has stock (one core at ${pct(UTILISATION)}), whatever the number of masters; ` +
+          (bucketsHelp
+            ? 'buckets raise that.'
+            : 'buckets were measured not to raise it in this layout (see BENCHMARKS.md).')
+        : ''),
     '',
     '**Caveats.** Costs are measured at the rates this 2-core machine reaches, where the client, the API, PostgreSQL ' +
       'and six Redis nodes share the cores (and other work may run): at higher rates batching lowers the cost per ' +
