@@ -78,7 +78,14 @@ export async function loginAdmin(
 export async function createSaleProduct(
   client: LoadClient,
   adminToken: string,
-  input: { sku: string; name: string; stock: number; maxPerUser: number | null },
+  input: {
+    sku: string;
+    name: string;
+    stock: number;
+    maxPerUser: number | null;
+    /** Split the product's gate stock over this many buckets (omitted: the API's default, 1). */
+    stockBuckets?: number;
+  },
 ): Promise<number> {
   const { status, body } = await client.call('POST', '/api/admin/products', {
     token: adminToken,
@@ -88,6 +95,7 @@ export async function createSaleProduct(
       description: 'Benchmark product',
       price_cents: 4999,
       stock: input.stock,
+      ...(input.stockBuckets !== undefined && { stock_buckets: input.stockBuckets }),
       sale: {
         starts_at: new Date(Date.now() - 60_000).toISOString(),
         ends_at: null,

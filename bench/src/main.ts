@@ -11,7 +11,9 @@ import { runProfile, type ProfileSummary } from './profile-run.ts';
 import { Progress } from './progress.ts';
 import { toJson, writeReport, type BenchOutput } from './report.ts';
 import { runMode, type ModeResult } from './run-mode.ts';
-import { FULL, QUICK, type Scenario } from './scenario.ts';
+import { writeScaling } from './scaling.ts';
+import { redisClusterAvailable } from './redis-cluster.ts';
+import { FULL, QUICK, SCENARIOS, type Scenario } from './scenario.ts';
 import {
   MODES,
   REDIS_URL,
@@ -27,11 +29,13 @@ import {
  * each on a fresh database; then the JSON result, the Markdown report and its chart.
  *
  *   --quick            the scaled-down scenario (under a minute)
+ *   --scenario <name>  full (default), quick, or big-rush (10,000 units, 20,000 buyers, 8,000/s rush)
  *   --modes a,b        only these modes (default: all)
  *   --profile          also profile the redis mode (default: on for full, off for quick)
  *   --no-profile       skip it
  *   --out <file>       result JSON (default bench/results/latest.json or quick-latest.json)
- *   --prestart         start every server before measuring (default: on for quick only)
+ *   --prestart         start every server before measuring (default: on except for full)
+ *   --no-prestart      start each just before its mode, waiting for a quiet machine before each
  *   --wait-quiet <s>   wait up to this long for other processes to calm down, before each mode
  *                      (full, default 120) or once before all (quick, default 5): 2 cores only
  *   --quiet-cores <n>  what counts as quiet: others using under n cores (default 0.25)
@@ -44,6 +48,7 @@ const repoRoot = resolve(here, '../..');
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    scenario: { type: 'string' },
     modes: { type: 'string' },
     profile: { type: 'boolean' },
     'no-profile': { type: 'boolean', default: false },
@@ -52,11 +57,22 @@ const { values } = parseArgs({
     'ignore-pids': { type: 'string' },
     report: { type: 'string' },
     prestart: { type: 'boolean' },
+    'no-prestart': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
 
-const scenario: Scenario = values.quick ? QUICK : FULL;
+if (values.scenario && !(values.scenario in SCENARIOS)) {
+  console.error(
+    `unknown scenario ${values.scenario}; scenarios: ${Object.keys(SCENARIOS).join(', ')}`,
+  );
+  process.exit(2);
+}
+const scenario: Scenario = values.scenario
+  ? SCENARIOS[values.scenario as Scenario['name']]
+  : values.quick
+    ? QUICK
+    : FULL;
 const wanted = values.modes ? values.modes.split(',').map((m) => m.trim()) : undefined;
 for (const name of wanted ?? []) {
   if (!MODES.some((m) => m.name === name)) {
@@ -74,14 +90,19 @@ const ignorePids = new Set(
     .filter(Boolean)
     .map((pid) => Number(pid)),
 );
-const prestart = values.prestart ?? scenario.name === 'quick';
+const prestart = values['no-prestart'] ? false : (values.prestart ?? scenario.name !== 'full');
 const profile = values['no-profile'] ? false : (values.profile ?? scenario.name === 'full');
 const resultsDir = join(repoRoot, 'bench/results');
 const outFile = resolve(
-  values.out ?? join(resultsDir, scenario.name === 'full' ? 'latest.json' : 'quick-latest.json'),
+  values.out ??
+    join(resultsDir, scenario.name === 'full' ? 'latest.json' : `${scenario.name}-latest.json`),
 );
 
-async function available(): Promise<{ postgres: string | null; redis: string | null }> {
+async function available(): Promise<{
+  postgres: string | null;
+  redis: string | null;
+  cluster: string | null;
+}> {
   let postgres: string | null;
   let redis: string | null;
   try {
@@ -101,7 +122,7 @@ async function available(): Promise<{ postgres: string | null; redis: string | n
   } finally {
     client.disconnect();
   }
-  return { postgres, redis };
+  return { postgres, redis, cluster: redisClusterAvailable() };
 }
 
 function gitCommit(): string {
@@ -188,6 +209,14 @@ async function main(): Promise<void> {
     );
   }
 
+  const skipReason = (spec: (typeof modes)[number]): string | null => {
+    if (spec.database === 'external' && !services.postgres) {
+      return 'PostgreSQL not reachable at 127.0.0.1:5432';
+    }
+    if (spec.redis && spec.cluster) return services.cluster;
+    if (spec.redis && !services.redis) return 'Redis not reachable at 127.0.0.1:6379';
+    return null;
+  };
   const results: Partial<
     Record<ModeName, ModeResult & { other_load_before: unknown; wall_s: number }>
   > = {};
@@ -196,10 +225,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   // The quick run starts every server at once, before measuring anything, to stay under a
   // minute; idle servers cost next to nothing. The full run starts each one on its own.
-  const runnable = modes.filter(
-    (spec) =>
-      !(spec.database === 'external' && !services.postgres) && !(spec.redis && !services.redis),
-  );
+  const runnable = modes.filter((spec) => skipReason(spec) === null);
   const prestarted = new Map<string, Promise<RunningServer>>();
   if (prestart) {
     await waitQuiet(progress, waitQuietMs, 50);
@@ -214,12 +240,9 @@ async function main(): Promise<void> {
   }
   for (const [index, spec] of modes.entries()) {
     progress.startMode(spec.name, index, modes.length + (profile ? 1 : 0));
-    if (spec.database === 'external' && !services.postgres) {
-      skipped[spec.name] = 'PostgreSQL not reachable at 127.0.0.1:5432';
-      continue;
-    }
-    if (spec.redis && !services.redis) {
-      skipped[spec.name] = 'Redis not reachable at 127.0.0.1:6379';
+    const reason = skipReason(spec);
+    if (reason) {
+      skipped[spec.name] = reason;
       continue;
     }
     try {
@@ -313,6 +336,7 @@ async function main(): Promise<void> {
   writeFileSync(outFile, toJson(output));
   const report = writeReport(output, outFile);
   console.error(`results: ${outFile}\nreport:  ${report}`);
+  await rewriteScaling(outFile);
   const failed = Object.values(results).some((r) => r && !r.correct);
   if (failed || Object.keys(skipped).length > 0) process.exitCode = 1;
 }
@@ -325,14 +349,22 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 /** `--report <file.json>`: rewrite the Markdown report and chart of an existing result. */
-function reportOnly(file: string): void {
+async function reportOnly(file: string): Promise<void> {
   const output = JSON.parse(readFileSync(file, 'utf8')) as BenchOutput;
   writeFileSync(file, toJson(output));
   console.error(`report: ${writeReport(output, resolve(file))}`);
+  await rewriteScaling(resolve(file));
+}
+
+/** docs/SCALING.md from the latest results, when `file` is one of bench/results. */
+async function rewriteScaling(file: string): Promise<void> {
+  if (dirname(file) !== resultsDir) return;
+  const doc = await writeScaling(resultsDir, join(repoRoot, 'docs/SCALING.md'));
+  if (doc) console.error(`scaling: ${doc}`);
 }
 
 if (values.report) {
-  reportOnly(values.report);
+  await reportOnly(values.report);
   process.exit(0);
 }
 

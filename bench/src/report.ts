@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import type { LatencySummary } from './histogram.ts';
 import type { PhaseProfile, ProfileSummary } from './profile-run.ts';
 import type { ModeResult } from './run-mode.ts';
+import { checkScalingTargets, shardSection } from './scaling.ts';
 
 /**
  * The Markdown report beside the JSON result, with an SVG chart (drawn here, no library) of
@@ -263,7 +264,7 @@ function limits(name: string, mode: ModeResult): string {
     `Redis ${c.redis}`,
     `others ${c.other}`,
   ];
-  const workers = name === 'redis-2proc' ? 2 : 1;
+  const workers = name.endsWith('-2proc') ? 2 : 1;
   let verdict: string;
   if (mode.client_bound || c.client >= 0.85)
     verdict = 'the load client (one core, its sends fell behind)';
@@ -319,6 +320,17 @@ export function reportMarkdown(output: BenchOutput, jsonFile: string, svgFile: s
     lines.push(`| ${c.target} | ${c.value} | ${c.met === null ? '–' : c.met ? 'yes' : '**no**'} |`);
   }
   lines.push('');
+  const scaling = checkScalingTargets(output);
+  if (scaling.length) {
+    lines.push('## Targets (issues 13 and 16)', '', '| target | measured | met |', '|---|---|---|');
+    for (const c of scaling) {
+      lines.push(
+        `| ${c.target} | ${c.value} | ${c.met === null ? '–' : c.met ? 'yes' : '**no**'} |`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push(...shardSection(output));
   lines.push('## What limits each mode', '');
   lines.push(
     'CPU in cores (1.0 = one core) during the ramp step with the most answers/s; the machine has 2.',

@@ -19,6 +19,7 @@ import {
   type CpuUse,
 } from './proc.ts';
 import type { Progress } from './progress.ts';
+import type { ShardCpu } from './redis-cluster.ts';
 import type { Scenario } from './scenario.ts';
 import { startServer, type ModeSpec, type RunningServer, type ServerOptions } from './servers.ts';
 import { verifyRun, type ProductUnderTest, type SeenOrder, type Verdict } from './verify.ts';
@@ -58,6 +59,41 @@ export interface PhaseReport {
   /** CPU microseconds per answered request, per party: robust to a busy machine. */
   readonly cpu_us_per_answer: { client: number; api: number; postgres: number; redis: number };
   readonly late_sends: number;
+  /** Cluster modes: each master's CPU over the phase (INFO cpu), per answered request. */
+  readonly redis_shards?: ShardReport;
+}
+
+export interface ShardReport {
+  /** Per master (by port): CPU seconds used in the phase and µs of it per answered request. */
+  readonly masters: Record<string, { cpu_s: number; us_per_answer: number }>;
+  /** The busiest master's CPU µs per answered request. */
+  readonly busiest_us_per_answer: number;
+  /** All masters together, µs per answered request. */
+  readonly total_us_per_answer: number;
+  /** The busiest master's share of the masters' CPU (1/3 = perfectly even on 3 masters). */
+  readonly busiest_share: number;
+  /** Busiest / least busy master's CPU. */
+  readonly max_over_min: number | null;
+}
+
+function shardReport(before: ShardCpu, after: ShardCpu, answered: number): ShardReport {
+  const n = Math.max(answered, 1);
+  const masters: ShardReport['masters'] = {};
+  for (const [port, s] of Object.entries(after)) {
+    const cpuS = Math.max(0, s - (before[port] ?? 0));
+    masters[port] = { cpu_s: Math.round(cpuS * 1e4) / 1e4, us_per_answer: r1((cpuS * 1e6) / n) };
+  }
+  const used = Object.values(masters).map((m) => m.cpu_s);
+  const total = used.reduce((a, b) => a + b, 0);
+  const max = Math.max(0, ...used);
+  const min = Math.min(...used);
+  return {
+    masters,
+    busiest_us_per_answer: r1((max * 1e6) / n),
+    total_us_per_answer: r1((total * 1e6) / n),
+    busiest_share: total > 0 ? Math.round((max / total) * 1000) / 1000 : 0,
+    max_over_min: min > 0 ? Math.round((max / min) * 100) / 100 : null,
+  };
 }
 
 export interface ModeResult {
@@ -182,6 +218,7 @@ async function seed(
     name: 'Hot product',
     stock: scenario.units,
     maxPerUser: max,
+    ...(spec.stockBuckets !== undefined && { stockBuckets: spec.stockBuckets }),
   });
   const storm = await createSaleProduct(client, adminToken, {
     sku: `BENCH-STORM-${tag}`,
@@ -368,6 +405,7 @@ class ModeRun {
   ): Promise<{ results: SegmentResult[]; report: PhaseReport; tally: Tally }> {
     const { server, client, progress, scenario, hooks, timeline } = this;
     progress.phase(name);
+    const shardsBefore = await server.redisCluster?.shardCpu();
     const before: CpuSnapshot = cpuSnapshot(server.apiPids());
     this.phaseSnapshot = before;
     hooks.onPhase?.(name, 'start');
@@ -384,6 +422,7 @@ class ModeRun {
     hooks.onPhase?.(name, 'end');
     const ended = performance.now();
     const cpu = cpuBetween(before, cpuSnapshot(server.apiPids()));
+    const shardsAfter = await server.redisCluster?.shardCpu();
     const tally = new Tally();
     for (const result of results) tally.merge(result.tally);
     const activeMs = results.reduce((sum, r) => sum + (r.endAt - r.startAt), 0);
@@ -407,6 +446,9 @@ class ModeRun {
         Math.max(0, ...server.apiPids().map((pid) => memoryOf(pid)?.rssMb ?? 0)),
       ),
       late_sends: results.reduce((sum, r) => sum + r.lateSends, 0),
+      ...(shardsBefore && shardsAfter
+        ? { redis_shards: shardReport(shardsBefore, shardsAfter, answered) }
+        : {}),
     };
     this.phases[name] = report;
     if (timeline && name !== 'warm-up') {
@@ -609,18 +651,19 @@ async function collectMemory(
 /** Phase: the sale checked in the database and the gate (API modes). */
 async function verify(run: ModeRun): Promise<Verdict> {
   const { scenario, target, server, spec } = run;
-  const product = (label: string, id: number, initial: number): ProductUnderTest => ({
+  const product = (label: string, id: number, initial: number, buckets = 1): ProductUnderTest => ({
     id,
     label,
     initial,
     maxPerUser: 1,
     attempts: run.attemptsFor.get(id) ?? 0,
+    buckets,
   });
   run.progress.phase('verifying');
   return verifyRun({
     databaseUrl: server.databaseUrl!,
     products: [
-      product('hot', target.products.hot, scenario.units),
+      product('hot', target.products.hot, scenario.units, spec.stockBuckets ?? 1),
       product('storm', target.products.storm, scenario.storm.units),
       product('warm-up', target.products.warmup, scenario.warmup.units),
     ],
@@ -630,6 +673,7 @@ async function verify(run: ModeRun): Promise<Verdict> {
     client: run.client,
     adminToken: target.adminToken!,
     redisPrefix: server.redisPrefix,
+    redisCluster: server.redisCluster,
     gateOn: spec.gate && spec.redis,
   });
 }

@@ -1,6 +1,6 @@
 /** The flash-sale scenario, full and quick (the same phases, scaled down). */
 export interface Scenario {
-  readonly name: 'full' | 'quick';
+  readonly name: 'full' | 'quick' | 'big-rush';
   /** Units of the hot product (S) and distinct buyers (B). */
   readonly units: number;
   readonly buyers: number;
@@ -77,4 +77,32 @@ export const QUICK: Scenario = {
   storm: { durationMs: 600, units: 40, orderAttemptsPerUnit: 3, readShare: 0.5, listShare: 0.1 },
   windowMs: 200,
   pauseMs: 150,
+};
+
+/**
+ * The sell-out capacity (issue 16): 10,000 units and 20,000 buyers, the rush offered at 8,000
+ * attempts/s for 2.5 s (each buyer once), so that orders/s is limited by the system and not by
+ * the schedule (the other scenarios offer 3,000/s, which caps orders/s at 3,000). The phases
+ * after the sale are the quick run's, scaled for 20,000 buyers.
+ */
+export const BIG_RUSH: Scenario = {
+  name: 'big-rush',
+  units: 10_000,
+  buyers: 20_000,
+  // 20,000 buyers reused no faster than every 500 ms: up to 40,000 attempts/s without a 429.
+  rateLimitMs: 500,
+  client: { connections: 128, pipelining: 1, timeoutMs: 20_000, maxInFlight: 25_000 },
+  warmup: { rate: 1000, durationMs: 1500, units: 50, buyers: 1600 },
+  rush: { rate: 8000, durationMs: 2500 },
+  ramp: { startRate: 2000, factor: 1.8, stepMs: 500, maxRate: 60_000, saturatedBelow: 0.85 },
+  steady: { share: 0.8, durationMs: 1000 },
+  storm: { durationMs: 800, units: 100, orderAttemptsPerUnit: 3, readShare: 0.5, listShare: 0.1 },
+  windowMs: 250,
+  pauseMs: 500,
+};
+
+export const SCENARIOS: Record<Scenario['name'], Scenario> = {
+  full: FULL,
+  quick: QUICK,
+  'big-rush': BIG_RUSH,
 };

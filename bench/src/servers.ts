@@ -8,10 +8,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { childrenOf, memoryOf } from './proc.ts';
+import { BenchRedisCluster } from './redis-cluster.ts';
 
 /** The ways of running the server under test. */
 export type ModeName =
-  'baseline' | 'redis' | 'redis-quiet' | 'db-only' | 'embedded' | 'redis-2proc';
+  | 'baseline'
+  | 'redis'
+  | 'redis-quiet'
+  | 'db-only'
+  | 'embedded'
+  | 'redis-2proc'
+  | 'cluster'
+  | 'cluster-2proc'
+  | 'cluster-buckets';
 
 export interface ModeSpec {
   readonly name: ModeName;
@@ -19,6 +28,10 @@ export interface ModeSpec {
   readonly kind: 'baseline' | 'api';
   readonly database: 'none' | 'external' | 'embedded';
   readonly redis: boolean;
+  /** Redis is a 3-master Redis Cluster the mode starts for itself (REDIS_CLUSTER_NODES). */
+  readonly cluster?: boolean;
+  /** `stock_buckets` of the hot product (default 1). */
+  readonly stockBuckets?: number;
   readonly gate: boolean;
   readonly workers: number;
   readonly metrics: boolean;
@@ -92,6 +105,43 @@ export const MODES: readonly ModeSpec[] = [
     metrics: true,
     requestLog: true,
   },
+  {
+    name: 'cluster',
+    description: 'one API process on a 3-master Redis Cluster (3 replicas) and PostgreSQL',
+    kind: 'api',
+    database: 'external',
+    redis: true,
+    cluster: true,
+    gate: true,
+    workers: 1,
+    metrics: true,
+    requestLog: true,
+  },
+  {
+    name: 'cluster-2proc',
+    description: 'two API worker processes (WORKERS=2) on the 3-master Redis Cluster',
+    kind: 'api',
+    database: 'external',
+    redis: true,
+    cluster: true,
+    gate: true,
+    workers: 2,
+    metrics: true,
+    requestLog: true,
+  },
+  {
+    name: 'cluster-buckets',
+    description: 'as cluster, the hot product split over stock_buckets = 3 (one per master)',
+    kind: 'api',
+    database: 'external',
+    redis: true,
+    cluster: true,
+    stockBuckets: 3,
+    gate: true,
+    workers: 1,
+    metrics: true,
+    requestLog: true,
+  },
 ];
 
 /** Servers started and not yet stopped, so an interrupted run can still clean up. */
@@ -123,6 +173,8 @@ export interface RunningServer {
   /** Where the benchmark reaches the database (set for API modes). */
   readonly databaseUrl: string | undefined;
   readonly redisPrefix: string | undefined;
+  /** The mode's own Redis Cluster (cluster modes). */
+  readonly redisCluster: BenchRedisCluster | undefined;
   readonly jwtSecret: string;
   readonly admin: { readonly email: string; readonly password: string };
   readonly startupMs: number;
@@ -140,6 +192,8 @@ const API_VARIABLES = new Set([
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
   'REDIS_URL',
+  'REDIS_CLUSTER_NODES',
+  'REDIS_CLUSTER_PASSWORD',
   'REDIS_KEY_PREFIX',
   'DATA_DIR',
   'JWT_SECRET',
@@ -271,6 +325,7 @@ export async function startServer(spec: ModeSpec, options: ServerOptions): Promi
   const redisPrefix = spec.redis ? `bench${suffix.replace(/_/g, '')}:` : undefined;
   let databaseUrl: string | undefined;
   let dataDir: string | undefined;
+  let redisCluster: BenchRedisCluster | undefined;
   const cleanups: (() => Promise<unknown>)[] = [];
 
   const env: Record<string, string> = {};
@@ -312,7 +367,18 @@ export async function startServer(spec: ModeSpec, options: ServerOptions): Promi
       cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
       env.DATA_DIR = dataDir;
     }
-    if (spec.redis) {
+    if (spec.redis && spec.cluster) {
+      const started = await BenchRedisCluster.start(
+        join(options.runDir, `${label}-redis-cluster`),
+      ).catch(async (error: unknown) => {
+        for (const step of cleanups.reverse()) await step().catch(() => undefined);
+        throw error;
+      });
+      redisCluster = started;
+      cleanups.push(() => started.stop());
+      env.REDIS_CLUSTER_NODES = started.seedList;
+      env.REDIS_KEY_PREFIX = redisPrefix!;
+    } else if (spec.redis) {
       env.REDIS_URL = REDIS_URL;
       env.REDIS_KEY_PREFIX = redisPrefix!;
       const prefix = redisPrefix!;
@@ -403,6 +469,7 @@ export async function startServer(spec: ModeSpec, options: ServerOptions): Promi
     logFile,
     databaseUrl,
     redisPrefix,
+    redisCluster,
     jwtSecret,
     admin,
     startupMs,

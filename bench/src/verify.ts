@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { LoadClient } from './load.ts';
+import type { BenchRedisCluster } from './redis-cluster.ts';
 import { REDIS_URL } from './servers.ts';
 
 /**
@@ -16,6 +17,8 @@ export interface ProductUnderTest {
   readonly maxPerUser: number | null;
   /** Order attempts the client sent for it: more than `initial` means it must sell out. */
   readonly attempts: number;
+  /** Its `stock_buckets` (the gate's counter is the sum of theirs). */
+  readonly buckets?: number;
 }
 
 export interface SeenOrder {
@@ -45,6 +48,8 @@ export async function verifyRun(input: {
   client: LoadClient;
   adminToken: string;
   redisPrefix: string | undefined;
+  /** Set in the cluster modes: the gate is read from it instead of REDIS_URL. */
+  redisCluster?: BenchRedisCluster | undefined;
   gateOn: boolean;
 }): Promise<Verdict> {
   const violations: string[] = [];
@@ -207,9 +212,10 @@ export async function verifyRun(input: {
     } else {
       sync = synced.body as { synced: number; drift: number };
     }
-    const redis = input.redisPrefix
-      ? new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 })
-      : undefined;
+    const redis =
+      input.redisPrefix && !input.redisCluster
+        ? new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 })
+        : undefined;
     await redis?.connect();
     try {
       for (const product of input.products) {
@@ -222,7 +228,23 @@ export async function verifyRun(input: {
             `${product.label}: GET stock says ${apiAvailable} after sync, database ${dbAvailable}`,
           );
         }
-        if (redis && input.gateOn) {
+        if (input.redisCluster && input.redisPrefix && input.gateOn) {
+          const [counter, holds, masters] = await clusterGate(
+            input.redisCluster,
+            input.redisPrefix,
+            product.id,
+          );
+          products[product.label]!.gate = counter;
+          products[product.label]!.gate_holds = holds;
+          products[product.label]!.gate_masters = masters;
+          if (counter !== dbAvailable) {
+            violations.push(
+              `${product.label}: Redis Cluster gate ${counter} (sum of ${product.buckets ?? 1} bucket(s)) after sync, database ${dbAvailable}`,
+            );
+          }
+          if (holds > 0)
+            violations.push(`${product.label}: ${holds} gate holds left after the run`);
+        } else if (redis && input.gateOn) {
           const tag = `${input.redisPrefix}{p:${product.id}}`;
           const [counter, holds] = await Promise.all([
             redis.get(`${tag}:stock`),
@@ -254,4 +276,42 @@ export async function verifyRun(input: {
     orders_seen_201: input.seen.size,
     sync,
   };
+}
+
+/**
+ * A product's gate on the cluster: the sum of its bucket counters (bucket 0 is `{p:<id>}:stock`,
+ * bucket b of k `{p:<id>:b/k:n}:stock`) and of every holds table it has, read from whichever
+ * master holds each key (found by SCAN, so the check does not depend on how the API hashes);
+ * and on how many masters its counters lie.
+ */
+async function clusterGate(
+  cluster: BenchRedisCluster,
+  prefix: string,
+  productId: number,
+): Promise<[number | null, number, number]> {
+  const base = `${prefix}{p:${productId}}`;
+  const split = `${prefix}{p:${productId}:*}`;
+  const found = [...(await cluster.keys(`${base}:*`)), ...(await cluster.keys(`${split}:*`))];
+  let counter: number | null = null;
+  let holds = 0;
+  const masters = new Set<number>();
+  const byPort = new Map<number, ReturnType<BenchRedisCluster['client']>>();
+  try {
+    for (const { port, key } of found) {
+      let client = byPort.get(port);
+      if (!client) {
+        client = cluster.client(port);
+        byPort.set(port, client);
+      }
+      if (key.endsWith(':stock')) {
+        masters.add(port);
+        counter = (counter ?? 0) + Number(await client.get(key));
+      } else if (/:holds(:split)?$/.test(key) && (await client.type(key)) === 'hash') {
+        holds += await client.hlen(key);
+      }
+    }
+  } finally {
+    for (const client of byPort.values()) client.disconnect();
+  }
+  return [counter, holds, masters.size];
 }
