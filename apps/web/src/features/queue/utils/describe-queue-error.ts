@@ -1,0 +1,78 @@
+import { toApiError } from '@/api/api-error';
+
+/** A failed join in words: what happened and whether trying again can help. */
+export function describeQueueError(error: unknown): {
+  title: string;
+  message: string;
+  canRetry: boolean;
+} {
+  const apiError = toApiError(error);
+  switch (apiError.code) {
+    case 'challenge_failed':
+      return {
+        title: 'The check did not pass',
+        message:
+          'Your browser solves a small puzzle before joining, to keep bots out. This one was refused or had expired. Try again: a new puzzle is fetched.',
+        canRetry: true,
+      };
+    case 'queue_closed':
+      return {
+        title: 'The waiting room is closed',
+        message: 'This sale no longer takes new arrivals: it has ended or was stopped.',
+        canRetry: false,
+      };
+    case 'rate_limited': {
+      const wait = apiError.retryAfterSeconds ?? 5;
+      return {
+        title: 'Too many tries',
+        message: `Joins are limited per network. Try again in ${wait} second${wait === 1 ? '' : 's'}.`,
+        canRetry: true,
+      };
+    }
+    case 'unauthorized':
+      return {
+        title: 'Please sign in again',
+        message: 'Your session has ended. Sign in to join the queue.',
+        canRetry: false,
+      };
+    case 'network_error':
+    case 'timeout':
+      return {
+        title: 'We could not reach the shop',
+        message:
+          'Check your connection and try again. If you had joined, your place is kept: this page will show it.',
+        canRetry: true,
+      };
+    default:
+      return {
+        title: 'You could not join the queue',
+        message: apiError.message || 'Something went wrong.',
+        canRetry: apiError.isOutcomeUnknown || apiError.code === 'unknown_error',
+      };
+  }
+}
+
+/** A wait in words, coarse on purpose: an estimate is not a promise to the second. */
+export function formatWait(seconds: number): string {
+  if (seconds < 60) return 'less than a minute';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `about ${minutes} minute${minutes === 1 ? '' : 's'}`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  const h = `${hours} hour${hours === 1 ? '' : 's'}`;
+  return rest === 0 ? `about ${h}` : `about ${h} ${rest} min`;
+}
+
+/**
+ * The place as a screen reader hears it: exact near the front, rounded further back, so that a
+ * polite live region speaks when something worth hearing changed, not at every poll.
+ */
+export function placeForSpeech(place: number, ahead: number | null): string {
+  const people = ahead ?? Math.max(0, place - 1);
+  if (people === 0) return 'You are next in line.';
+  if (people <= 10)
+    return `You are number ${place} in line, ${people} ${people === 1 ? 'person' : 'people'} ahead of you.`;
+  const step = people <= 100 ? 10 : people <= 1000 ? 100 : 1000;
+  const rounded = Math.ceil(people / step) * step;
+  return `You are in line, fewer than ${rounded.toLocaleString('en-US')} people ahead of you.`;
+}
