@@ -5,6 +5,7 @@ import { EmptyState, ErrorState } from '@/components/ui/states';
 import { paths } from '@/utils/paths';
 import { useAdminProduct } from '../api/get-admin-product';
 import { ProductForm } from './product-form';
+import { QueuePanel } from './queue-panel';
 import { SetStockForm } from './set-stock-form';
 import { useState } from 'react';
 
@@ -57,6 +58,15 @@ export function ProductEditor({ productId }: { productId: number }) {
           Stock
         </h2>
         <SetStockForm productId={productId} />
+      </section>
+      <section
+        className="rounded-[var(--radius-card)] border border-border bg-card p-5 shadow-sm lg:col-span-2"
+        aria-labelledby="queue-title"
+      >
+        <h2 id="queue-title" className="mb-4 text-lg font-semibold">
+          Waiting room
+        </h2>
+        <QueuePanel productId={productId} />
       </section>
     </div>
   );
