@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { QueueChallenge } from '@stampede/contract';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ChallengeUnsolvedError, encodeSolution, findSolution } from './solve-challenge';
 import { solveQueueChallenge } from './solve-in-background';
 
@@ -59,6 +59,19 @@ describe('the queue challenge', () => {
     expect(decode(payload).number).toBe(2_600);
     // Other work ran meanwhile: the page was not frozen for the whole search.
     expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('without WebCrypto (plain http, not localhost) it still solves a SHA-256 challenge', async () => {
+    vi.stubGlobal('crypto', { getRandomValues: crypto.getRandomValues.bind(crypto) });
+    try {
+      expect(globalThis.crypto.subtle).toBeUndefined();
+      expect(await findSolution({ challenge: makeChallenge(777, 1_000) })).toBe(777);
+      await expect(
+        findSolution({ challenge: { ...makeChallenge(1, 10), algorithm: 'SHA-512' } }),
+      ).rejects.toThrow(/needs WebCrypto/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('says so when no number in the range fits, and stops when abandoned', async () => {
