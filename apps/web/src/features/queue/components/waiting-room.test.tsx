@@ -137,11 +137,13 @@ describe('WaitingRoom, each state', () => {
     expect(screen.queryByRole('button', { name: 'Buy now' })).not.toBeInTheDocument();
   });
 
-  it('pass expired: says so and offers to join again', async () => {
-    serve([{ state: 'pass_expired', queue_state: 'admitting' }]);
+  it('pass expired: says so, without a join that would answer the same spent place', async () => {
+    serve([{ state: 'pass_expired', queue_state: 'admitting', ticket: 't-1' }]);
     renderWithProviders(<WaitingRoom productId={1} />);
     expect(await screen.findByText('Your pass has expired')).toBeVisible();
-    expect(screen.getByRole('button', { name: 'Join again' })).toBeEnabled();
+    expect(screen.getByText(/one turn per sale/)).toBeVisible();
+    expect(screen.queryByRole('button', { name: /join/i })).not.toBeInTheDocument();
+    expect(liveRegion()).toHaveTextContent('Your pass has expired.');
   });
 
   it('sold out: nothing to wait for, and back to waiting when units return', async () => {

@@ -176,18 +176,17 @@ function StateBody({ productId, status, renderBuy }: WaitingRoomProps & { status
     case 'admitted':
       return <Admitted productId={productId} status={status} renderBuy={renderBuy} />;
     case 'pass_expired':
+      // One place per account and sale: a join now would answer this same, spent place.
       return (
-        <div className="flex flex-col gap-4">
-          <p className="text-base font-semibold">Your pass has expired</p>
+        <div className="flex flex-col gap-3">
+          <p className="text-xl font-bold">Your pass has expired</p>
           <p className="text-sm text-foreground/80">
-            Your turn came, but the time to check out ran out, so your place went to the next buyer.
-            {status.queue_state !== 'closed' && status.queue_state !== 'sold_out'
-              ? ' You can join the line again, at the back.'
-              : ''}
+            Your turn came, but the time to check out ran out, so the units went back to the buyers
+            still waiting. Each account gets one turn per sale.
           </p>
-          {status.queue_state !== 'closed' && status.queue_state !== 'sold_out' && (
-            <JoinQueueButton productId={productId} label="Join again" />
-          )}
+          <Link to={paths.home} className="text-sm font-semibold text-primary hover:underline">
+            See the other sales
+          </Link>
         </div>
       );
     case 'sold_out':
