@@ -129,6 +129,8 @@ describe('WaitingRoom, each state', () => {
     expect(screen.getByRole('timer', { name: /Your pass expires in/ })).toHaveTextContent('05:00');
     expect(screen.getByRole('button', { name: 'Buy now' })).toBeVisible();
     expect(liveRegion()).toHaveTextContent('It is your turn');
+    // A buyer in another tab sees it in the tab's title.
+    expect(document.title).toBe('Your turn! · Stampede');
 
     await act(() => vi.advanceTimersByTimeAsync(4 * 60_000 + 1_000));
     expect(screen.getByText('Your turn: 1 minute to check out')).toBeVisible();

@@ -1,5 +1,5 @@
 import type { QueueStatus } from '@stampede/contract';
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { Badge } from '@/components/ui/badge';
 import { Countdown } from '@/components/ui/countdown';
@@ -72,6 +72,26 @@ const stateBadges: Record<
   closed: { tone: 'neutral', text: 'Closed' },
 };
 
+/**
+ * The tab's title tells a buyer waiting in another tab that their turn came, or their place.
+ */
+function useQueueTitle(status: QueueStatus) {
+  const title =
+    status.state === 'admitted'
+      ? 'Your turn! · Stampede'
+      : status.state === 'waiting' && status.place !== null
+        ? `#${status.place.toLocaleString('en-US')} in line · Stampede`
+        : null;
+  useEffect(() => {
+    if (!title) return;
+    const previous = document.title;
+    document.title = title;
+    return () => {
+      document.title = previous;
+    };
+  }, [title]);
+}
+
 /** What the polite live region says: it changes only when something worth hearing did. */
 function announcementFor(status: QueueStatus): string {
   switch (status.state) {
@@ -104,6 +124,7 @@ export function WaitingRoomView({
   stale = false,
 }: WaitingRoomProps & { status: QueueStatus; stale?: boolean }) {
   const badge = stateBadges[status.state];
+  useQueueTitle(status);
   return (
     <section
       aria-labelledby="queue-title"
