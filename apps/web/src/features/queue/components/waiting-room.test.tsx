@@ -100,7 +100,7 @@ describe('WaitingRoom, each state', () => {
     expect(screen.getByTestId('queue-wait')).toHaveTextContent('about 5 minutes');
     const progress = screen.getByRole('progressbar', { name: 'Your way through the line' });
     expect(progress).toHaveAttribute('aria-valuenow', '0');
-    expect(liveRegion()).toHaveTextContent('fewer than 40 people ahead of you');
+    expect(liveRegion()).toHaveTextContent('at most 40 people ahead of you');
 
     await act(() => vi.advanceTimersByTimeAsync(2_100));
     expect(screen.getByTestId('queue-place')).toHaveTextContent('11');

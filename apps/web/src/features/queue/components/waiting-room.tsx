@@ -10,7 +10,7 @@ import { cn } from '@/utils/cn';
 import { formatDateTime } from '@/utils/format';
 import { paths } from '@/utils/paths';
 import { useQueueStatus } from '../api/get-queue-status';
-import { formatWait, placeForSpeech } from '../utils/describe-queue-error';
+import { formatWait, placeForSpeech } from '../utils/queue-words';
 import { JoinQueueButton } from './join-queue-button';
 
 export type WaitingRoomProps = {
