@@ -124,6 +124,7 @@ export function WaitingRoomView({
   stale = false,
 }: WaitingRoomProps & { status: QueueStatus; stale?: boolean }) {
   const badge = stateBadges[status.state];
+  const inLine = ['pre_queue', 'waiting', 'sold_out'].includes(status.state);
   useQueueTitle(status);
   return (
     <section
@@ -144,12 +145,7 @@ export function WaitingRoomView({
         </h1>
       </header>
 
-      <StateBody
-        productId={productId}
-        status={status}
-        renderBuy={renderBuy}
-        productName={productName}
-      />
+      <StateBody productId={productId} status={status} renderBuy={renderBuy} />
 
       {stale && (
         <p className="text-xs text-warning" role="status">
@@ -163,7 +159,7 @@ export function WaitingRoomView({
         <Link to={paths.product(productId)} className="font-medium hover:text-foreground">
           Back to the product
         </Link>
-        {' · '}You can leave and come back: your place is kept on this device and your account.
+        {inLine && ' · You can leave and come back: your place is kept with your account.'}
       </p>
     </section>
   );
