@@ -220,7 +220,11 @@ describe('the waiting room, end to end in Chromium (needs the queue API of issue
       await alert.getByRole('link', { name: 'Go to the waiting room' }).click();
       await waiting.waitForURL(`**/queue/${drop.id}`);
       expect(await queueState(waiting)).toBe('waiting');
+      // Empty the cart again (the store reads it back on the reload).
       await waiting.evaluate(() => localStorage.removeItem('stampede-cart'));
+      await waiting.reload();
+      await waiting.getByTestId('queue-place').waitFor();
+      expect(await waiting.getByTestId('cart-count').count()).toBe(0);
     });
   });
 
@@ -239,7 +243,9 @@ describe('the waiting room, end to end in Chromium (needs the queue API of issue
   it('the buyer still waiting is told at once that it sold out: nothing to wait for', async () => {
     await step('sold out', async () => {
       const soldAt = Date.now();
-      await waiting.getByText('Sold out: nothing to wait for').waitFor({ timeout: 30_000 });
+      await waiting
+        .getByText('Sold out: nothing to wait for', { exact: true })
+        .waitFor({ timeout: 30_000 });
       expect(await queueState(waiting)).toBe('sold_out');
       console.log(`[e2e] the waiting buyer learned of the sell-out in ${Date.now() - soldAt} ms`);
       await screenshot(waiting, screenshotDir, 'queue-sold-out');
