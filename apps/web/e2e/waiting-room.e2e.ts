@@ -2,7 +2,8 @@
  * The waiting room, end to end in Chromium: the operator switches it on in the console, two
  * buyers join the pre-queue (each browser solves the real proof-of-work challenge), the draw at
  * the start admits one (one unit), the other waits and is refused at checkout without a pass, the
- * admitted one buys within the pass, and the other is told at once that it sold out.
+ * admitted one buys within the pass, the other is told at once that it sold out, and is let in
+ * by itself when the order is cancelled and the unit comes back.
  *
  * Depends on the API side of issue 14: GET/PUT /api/admin/products/:id/queue,
  * GET /api/queues/:id/challenge, POST /api/queues/:id/join, GET /api/queues/:id/status and the
@@ -252,13 +253,28 @@ describe('the waiting room, end to end in Chromium (needs the queue API of issue
     });
   });
 
+  it('units coming back (the order cancelled) resume admission by themselves', async () => {
+    await step('units back', async () => {
+      await admitted.getByRole('button', { name: 'Cancel order' }).click();
+      await admitted.getByRole('button', { name: 'Yes, cancel it' }).click();
+      await admitted.getByText('Cancelled', { exact: true }).first().waitFor();
+      expect((await api.stock(drop.id)).available).toBe(1);
+      // Nothing reloaded: the waiting room's poll sees the unit and the turn come.
+      await until(
+        async () => (await queueState(waiting)) === 'admitted',
+        'the buyer left waiting was never admitted when the unit came back',
+      );
+      await waiting.getByRole('timer', { name: /Your pass expires in/ }).waitFor();
+    });
+  });
+
   it('the console shows the queue live, and pauses and resumes it', async () => {
     await step('console live', async () => {
       await until(
-        async () => (await operator.getByTestId('queue-admin-units').textContent()) === '0',
-        'the console never showed 0 units left',
+        async () => (await operator.getByTestId('queue-admin-admitted').textContent()) === '2',
+        'the console never showed both admissions',
       );
-      expect(await operator.getByTestId('queue-admin-admitted').textContent()).toBe('1');
+      expect(await operator.getByTestId('queue-admin-active').textContent()).toBe('1');
       await operator.getByRole('button', { name: 'Pause admission' }).click();
       await operator.getByRole('button', { name: 'Resume admission' }).waitFor();
       expect((await api.queue(drop.id)).paused).toBe(true);
