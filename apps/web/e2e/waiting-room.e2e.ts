@@ -250,6 +250,9 @@ describe('the waiting room, end to end in Chromium (needs the queue API of issue
       expect(await queueState(waiting)).toBe('sold_out');
       console.log(`[e2e] the waiting buyer learned of the sell-out in ${Date.now() - soldAt} ms`);
       await screenshot(waiting, screenshotDir, 'queue-sold-out');
+      // A fresh page reads the stock at 0 and still knows the place.
+      await waiting.reload();
+      await waiting.getByText('Sold out: nothing to wait for', { exact: true }).waitFor();
     });
   });
 
@@ -265,6 +268,9 @@ describe('the waiting room, end to end in Chromium (needs the queue API of issue
         'the buyer left waiting was never admitted when the unit came back',
       );
       await waiting.getByRole('timer', { name: /Your pass expires in/ }).waitFor();
+      // The stock this page read while sold out is not what decides: the unit is buyable.
+      const buy = waiting.getByRole('button', { name: 'Buy now' });
+      await until(async () => await buy.isEnabled(), 'Buy now stayed disabled after the turn came');
     });
   });
 

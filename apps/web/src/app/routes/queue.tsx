@@ -1,11 +1,11 @@
+import type { Product } from '@stampede/contract';
 import { useParams } from 'react-router';
 import { EmptyState } from '@/components/ui/states';
 import { AddToCart } from '@/features/cart/components/add-to-cart';
 import { useProduct } from '@/features/products/api/get-product';
 import { useProductStock } from '@/features/products/api/get-product-stock';
+import { useLiveSale } from '@/features/products/hooks/use-live-sale';
 import { WaitingRoom } from '@/features/queue/components/waiting-room';
-import { useServerTime } from '@/hooks/use-server-time';
-import { getSalePhase } from '@/utils/sale-phase';
 import { parseIdParam } from './parse-id-param';
 
 export function QueueRoute() {
@@ -19,17 +19,25 @@ function QueuePage({ productId }: { productId: number }) {
   const product = useProduct({ productId });
   // Read once, not polled: it sets the server clock the countdowns run on, and a crowd of
   // waiting buyers must not poll stock beside their status.
-  const stock = useProductStock({ productId, queryConfig: { refetchOnWindowFocus: false } });
+  useProductStock({ productId, queryConfig: { refetchOnWindowFocus: false } });
   const data = product.data;
-  const available = stock.data?.available ?? data?.available ?? 0;
-  const phase = useServerTime((now) =>
-    data ? getSalePhase({ sale: data.sale, available }, now) : 'live',
-  );
   return (
     <WaitingRoom
       productId={productId}
       productName={data?.name}
-      renderBuy={data ? () => <AddToCart product={data} phase={phase} variant="page" /> : undefined}
+      renderBuy={
+        data ? () => <AdmittedBuy product={data} observedAt={product.dataUpdatedAt} /> : undefined
+      }
     />
   );
+}
+
+/**
+ * Mounted only for a buyer whose turn it is (a few at a time: the queue admits no more than the
+ * units left can serve), so its live stock poll costs little, and a stock read while the sale
+ * was sold out does not keep "Buy now" disabled once units came back and the turn came.
+ */
+function AdmittedBuy({ product, observedAt }: { product: Product; observedAt: number }) {
+  const sale = useLiveSale(product, observedAt);
+  return <AddToCart product={product} phase={sale.phase} variant="page" />;
 }
