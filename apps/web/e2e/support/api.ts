@@ -1,6 +1,7 @@
 import type {
   CreateProductInput,
   Product,
+  UpdateProductInput,
   QueueSettingsInput,
   QueueView,
   StockLevel,
@@ -36,6 +37,10 @@ export class ApiHelper {
 
   createProduct(input: CreateProductInput) {
     return this.call<Product>('POST', '/admin/products', input);
+  }
+
+  updateProduct(productId: number, input: UpdateProductInput) {
+    return this.call<Product>('PATCH', `/admin/products/${productId}`, input);
   }
 
   stock(productId: number) {
