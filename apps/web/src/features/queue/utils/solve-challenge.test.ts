@@ -74,6 +74,71 @@ describe('the queue challenge', () => {
     }
   });
 
+  it('uses a worker where there is one, and relays its progress', async () => {
+    const challenge = makeChallenge(321, 1_000);
+    const posted: unknown[] = [];
+    class FakeWorker {
+      onmessage: ((event: { data: unknown }) => void) | null = null;
+      onerror: ((event: { preventDefault: () => void }) => void) | null = null;
+      terminated = false;
+      postMessage(message: unknown) {
+        posted.push(message);
+        queueMicrotask(() => {
+          this.onmessage?.({ data: { type: 'progress', tried: 500, total: 1_001 } });
+          this.onmessage?.({ data: { type: 'solved', number: 321 } });
+        });
+      }
+      terminate() {
+        this.terminated = true;
+      }
+    }
+    vi.stubGlobal('Worker', FakeWorker);
+    try {
+      const progress: number[] = [];
+      const payload = await solveQueueChallenge({
+        challenge,
+        onProgress: ({ tried }) => progress.push(tried),
+      });
+      expect(decode(payload).number).toBe(321);
+      expect(posted).toEqual([{ challenge }]);
+      expect(progress).toEqual([500]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('falls back to the page when the worker cannot start or fails to load', async () => {
+    const challenge = makeChallenge(55, 500);
+    vi.stubGlobal(
+      'Worker',
+      class {
+        constructor() {
+          throw new DOMException('refused', 'SecurityError');
+        }
+      },
+    );
+    try {
+      expect(decode(await solveQueueChallenge({ challenge })).number).toBe(55);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    vi.stubGlobal(
+      'Worker',
+      class {
+        onerror: ((event: { preventDefault: () => void }) => void) | null = null;
+        postMessage() {
+          queueMicrotask(() => this.onerror?.({ preventDefault: () => {} }));
+        }
+        terminate() {}
+      },
+    );
+    try {
+      expect(decode(await solveQueueChallenge({ challenge })).number).toBe(55);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('says so when no number in the range fits, and stops when abandoned', async () => {
     const outOfRange = makeChallenge(900, 300);
     await expect(findSolution({ challenge: { ...outOfRange } })).rejects.toBeInstanceOf(

@@ -6,15 +6,22 @@ import {
   type SolverMessage,
 } from './solve-challenge';
 
+const WORKER_UNAVAILABLE = 'worker_unavailable';
+
 function solveInWorker(
   challenge: QueueChallenge,
   onProgress: (progress: SolveProgress) => void,
   signal: AbortSignal | undefined,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./challenge.worker.ts', import.meta.url), {
-      type: 'module',
-    });
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL('./challenge.worker.ts', import.meta.url), { type: 'module' });
+    } catch {
+      // Refused outright (a policy, an old browser): the page solves it itself.
+      reject(new Error(WORKER_UNAVAILABLE));
+      return;
+    }
     const stop = () => {
       worker.terminate();
       signal?.removeEventListener('abort', onAbort);
@@ -38,7 +45,7 @@ function solveInWorker(
     worker.onerror = (event) => {
       event.preventDefault();
       stop();
-      reject(new Error('worker_unavailable'));
+      reject(new Error(WORKER_UNAVAILABLE));
     };
     worker.postMessage({ challenge });
   });
@@ -63,7 +70,7 @@ export async function solveQueueChallenge({
     try {
       number = await solveInWorker(challenge, onProgress, signal);
     } catch (error) {
-      if (!(error instanceof Error) || error.message !== 'worker_unavailable') throw error;
+      if (!(error instanceof Error) || error.message !== WORKER_UNAVAILABLE) throw error;
     }
   }
   number ??= await findSolution({ challenge, onProgress, signal, yieldToEventLoop: true });
