@@ -1,4 +1,11 @@
-import type { CreateProductInput, Product, StockLevel } from '@stampede/contract';
+import type {
+  CreateProductInput,
+  Product,
+  UpdateProductInput,
+  QueueSettingsInput,
+  QueueView,
+  StockLevel,
+} from '@stampede/contract';
 
 /** Direct calls to the API for arranging a scenario (the UI is what is under test). */
 export class ApiHelper {
@@ -32,12 +39,25 @@ export class ApiHelper {
     return this.call<Product>('POST', '/admin/products', input);
   }
 
+  updateProduct(productId: number, input: UpdateProductInput) {
+    return this.call<Product>('PATCH', `/admin/products/${productId}`, input);
+  }
+
   stock(productId: number) {
     return this.call<StockLevel>('GET', `/products/${productId}/stock`);
   }
 
   product(productId: number) {
     return this.call<Product>('GET', `/products/${productId}`);
+  }
+
+  /** A product's waiting room as the operator sees it (needs the queue endpoints of issue 14). */
+  queue(productId: number) {
+    return this.call<QueueView>('GET', `/admin/products/${productId}/queue`);
+  }
+
+  setQueue(productId: number, input: QueueSettingsInput) {
+    return this.call<QueueView>('PUT', `/admin/products/${productId}/queue`, input);
   }
 
   /** The server's clock, which sale windows are decided by. */

@@ -18,6 +18,11 @@ export const queryKeys = {
   auth: {
     me: ['auth', 'me'] as const,
   },
+  /** A buyer's place in a sale's waiting room: the product page and the waiting room share it. */
+  queue: {
+    all: ['queue'] as const,
+    status: (productId: number) => ['queue', 'status', productId] as const,
+  },
   admin: {
     all: ['admin'] as const,
     products: (params: { search?: string; page?: number }) =>
@@ -26,5 +31,6 @@ export const queryKeys = {
     orders: (params: { status?: string; page?: number; pageSize?: number }) =>
       ['admin', 'orders', params] as const,
     sold: (productIds: readonly number[]) => ['admin', 'sold', productIds] as const,
+    queue: (productId: number) => ['admin', 'queue', productId] as const,
   },
 };

@@ -11,6 +11,7 @@ import { CatalogueRoute } from './routes/catalogue';
 import { NotFoundRoute } from './routes/not-found';
 import { OrderRoute, OrdersRoute } from './routes/orders';
 import { ProductRoute } from './routes/product';
+import { QueueRoute } from './routes/queue';
 import { RouteError } from './routes/route-error';
 
 const adminRoute = (name: keyof typeof AdminModule) => async () => {
@@ -26,6 +27,14 @@ export const router = createBrowserRouter([
     children: [
       { index: true, element: <CatalogueRoute /> },
       { path: 'products/:productId', element: <ProductRoute /> },
+      {
+        path: 'queue/:productId',
+        element: (
+          <RequireAuth>
+            <QueueRoute />
+          </RequireAuth>
+        ),
+      },
       { path: 'cart', element: <CartRoute /> },
       { path: 'login', element: <LoginRoute /> },
       { path: 'register', element: <RegisterRoute /> },

@@ -1,4 +1,4 @@
-import type { Order, Product } from '@stampede/contract';
+import type { Order, Product, QueueStatus, QueueView } from '@stampede/contract';
 
 export function makeProduct(overrides: Partial<Product> = {}): Product {
   return {
@@ -31,6 +31,44 @@ export function makeOrder(overrides: Partial<Order> = {}): Order {
     paid_at: null,
     cancelled_at: null,
     expired_at: null,
+    ...overrides,
+  };
+}
+
+export function makeQueueStatus(overrides: Partial<QueueStatus> = {}): QueueStatus {
+  return {
+    product_id: 1,
+    state: 'not_joined',
+    queue_state: 'pre_queue',
+    place: null,
+    ahead: null,
+    estimated_wait_seconds: null,
+    pass_expires_at: null,
+    starts_at: '2030-01-01T12:10:00.000Z',
+    poll_after_ms: 60_000,
+    ticket: null,
+    ...overrides,
+  };
+}
+
+export function makeQueueView(overrides: Partial<QueueView> = {}): QueueView {
+  return {
+    product_id: 1,
+    enabled: true,
+    opens_before_seconds: 900,
+    admit_per_minute: 60,
+    max_active: null,
+    inventory_factor: 1,
+    pass_ttl_seconds: 300,
+    paused: false,
+    state: 'admitting',
+    opens_at: '2030-01-01T11:45:00.000Z',
+    starts_at: '2030-01-01T12:00:00.000Z',
+    waiting: 120,
+    active: 8,
+    admitted_total: 40,
+    units_left: 30,
+    measured_admit_per_minute: 58.5,
     ...overrides,
   };
 }

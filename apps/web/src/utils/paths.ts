@@ -2,6 +2,7 @@
 export const paths = {
   home: '/',
   product: (id: number) => `/products/${id}`,
+  queue: (productId: number) => `/queue/${productId}`,
   cart: '/cart',
   login: (next?: string) => (next ? `/login?next=${encodeURIComponent(next)}` : '/login'),
   register: (next?: string) => (next ? `/register?next=${encodeURIComponent(next)}` : '/register'),

@@ -2,6 +2,7 @@ import { useParams } from 'react-router';
 import { EmptyState } from '@/components/ui/states';
 import { AddToCart } from '@/features/cart/components/add-to-cart';
 import { ProductDetails } from '@/features/products/components/product-details';
+import { QueueGate } from '@/features/queue/components/queue-gate';
 import { parseIdParam } from './parse-id-param';
 
 export function ProductRoute() {
@@ -12,7 +13,9 @@ export function ProductRoute() {
       key={productId}
       productId={productId}
       renderAction={({ product, sale }) => (
-        <AddToCart product={product} phase={sale.phase} variant="page" />
+        <QueueGate product={product} variant="page" ended={sale.phase === 'ended'}>
+          <AddToCart product={product} phase={sale.phase} variant="page" />
+        </QueueGate>
       )}
     />
   );

@@ -11,6 +11,7 @@ import { paths } from '@/utils/paths';
 import { getSalePhase } from '@/utils/sale-phase';
 import { useAdminProducts } from '../api/get-admin-products';
 import { useLiveStock } from '../api/get-live-stock';
+import { useProductQueue } from '../api/get-product-queue';
 import { useSoldUnits, type SoldUnits } from '../api/get-sold-units';
 
 /** Running sales with their live numbers: units sold (held by orders) and units left. */
@@ -151,6 +152,28 @@ function LiveSaleCard({ product, sold }: { product: Product; sold: SoldUnits | u
           style={{ width: `${Math.round(ratio * 100)}%` }}
         />
       </div>
+      <QueueLine productId={product.id} />
     </article>
+  );
+}
+
+/** A running sale's waiting room in one line, when it has one; its controls are on the product. */
+function QueueLine({ productId }: { productId: number }) {
+  const queue = useProductQueue({ productId });
+  if (!queue.data?.enabled) return null;
+  const view = queue.data;
+  const state = view.paused ? 'paused' : view.state.replace('_', ' ');
+  return (
+    <p className="text-xs text-muted-foreground" data-testid="live-queue">
+      <Link
+        to={paths.admin.product(productId)}
+        className="font-semibold text-foreground hover:text-primary"
+      >
+        Waiting room
+      </Link>
+      : {state} · {view.waiting.toLocaleString('en-US')} waiting ·{' '}
+      {view.active.toLocaleString('en-US')} with a pass ·{' '}
+      {view.measured_admit_per_minute.toLocaleString('en-US', { maximumFractionDigits: 1 })}/min
+    </p>
   );
 }

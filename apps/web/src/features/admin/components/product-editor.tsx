@@ -5,6 +5,7 @@ import { EmptyState, ErrorState } from '@/components/ui/states';
 import { paths } from '@/utils/paths';
 import { useAdminProduct } from '../api/get-admin-product';
 import { ProductForm } from './product-form';
+import { QueuePanel } from './queue-panel';
 import { SetStockForm } from './set-stock-form';
 import { useState } from 'react';
 
@@ -31,32 +32,44 @@ export function ProductEditor({ productId }: { productId: number }) {
     return <ErrorState error={product.error} onRetry={() => void product.refetch()} />;
   }
   return (
-    <div className="grid items-start gap-6 lg:grid-cols-[1fr_20rem]">
+    <div className="flex flex-col gap-6">
+      {/* The sticky stock card is held inside this grid, so it never slides over the panel below. */}
+      <div className="grid items-start gap-6 lg:grid-cols-[1fr_20rem]">
+        <section
+          className="rounded-[var(--radius-card)] border border-border bg-card p-5 shadow-sm"
+          aria-labelledby="edit-title"
+        >
+          <h2 id="edit-title" className="mb-4 text-lg font-semibold">
+            {product.data.name}
+          </h2>
+          {saved && <Alert tone="success" title="Changes saved." className="mb-4" />}
+          <ProductForm
+            key={product.data.updated_at}
+            product={product.data}
+            onSaved={(updated) => {
+              setSaved(true);
+              if (!updated.is_active) void navigate(paths.admin.products);
+            }}
+          />
+        </section>
+        <section
+          className="rounded-[var(--radius-card)] border border-border bg-card p-5 shadow-sm lg:sticky lg:top-24"
+          aria-labelledby="stock-title"
+        >
+          <h2 id="stock-title" className="mb-4 text-lg font-semibold">
+            Stock
+          </h2>
+          <SetStockForm productId={productId} />
+        </section>
+      </div>
       <section
         className="rounded-[var(--radius-card)] border border-border bg-card p-5 shadow-sm"
-        aria-labelledby="edit-title"
+        aria-labelledby="queue-title"
       >
-        <h2 id="edit-title" className="mb-4 text-lg font-semibold">
-          {product.data.name}
+        <h2 id="queue-title" className="mb-4 text-lg font-semibold">
+          Waiting room
         </h2>
-        {saved && <Alert tone="success" title="Changes saved." className="mb-4" />}
-        <ProductForm
-          key={product.data.updated_at}
-          product={product.data}
-          onSaved={(updated) => {
-            setSaved(true);
-            if (!updated.is_active) void navigate(paths.admin.products);
-          }}
-        />
-      </section>
-      <section
-        className="rounded-[var(--radius-card)] border border-border bg-card p-5 shadow-sm lg:sticky lg:top-24"
-        aria-labelledby="stock-title"
-      >
-        <h2 id="stock-title" className="mb-4 text-lg font-semibold">
-          Stock
-        </h2>
-        <SetStockForm productId={productId} />
+        <QueuePanel productId={productId} />
       </section>
     </div>
   );

@@ -182,6 +182,28 @@ describe('CheckoutPanel', () => {
     expect(onFix).toHaveBeenCalledWith(expect.objectContaining({ kind: 'remove', productId: 1 }));
   });
 
+  it('a 403 queue_pass_required links to the waiting room and starts a new attempt next', async () => {
+    const { keys, onFix } = setup([
+      errorReply(403, 'queue_pass_required', { product_id: 1 }),
+      errorReply(409, 'stock_conflict'),
+    ]);
+    placeOrder();
+    await flush();
+    expect(screen.getByRole('alert')).toHaveTextContent('Your turn has not come yet');
+    expect(screen.getByRole('alert')).toHaveTextContent(
+      'Aero Sneaker sells through a waiting room',
+    );
+    expect(screen.getByRole('link', { name: 'Go to the waiting room' })).toHaveAttribute(
+      'href',
+      '/queue/1',
+    );
+    expect(screen.queryByRole('button', { name: 'Retry' })).not.toBeInTheDocument();
+    expect(onFix).not.toHaveBeenCalled();
+    placeOrder();
+    await flush();
+    expect(keys()[1]).not.toBe(keys()[0]);
+  });
+
   it('will not send a cart whose sale has not started, and says why', () => {
     const later = makeProduct({
       sale: { starts_at: '2031-01-01T00:00:00.000Z', ends_at: null, max_per_user: null },

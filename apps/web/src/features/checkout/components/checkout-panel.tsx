@@ -11,7 +11,7 @@ import { paths } from '@/utils/paths';
 import { getSalePhase } from '@/utils/sale-phase';
 import { usePlaceOrder } from '../api/place-order';
 import { cartFingerprint, useCheckoutAttemptStore } from '../store/checkout-attempt-store';
-import { describeCheckoutError, type CheckoutFix } from '../utils/describe-checkout-error';
+import { describeCheckoutError, type CartFix } from '../utils/describe-checkout-error';
 
 export type CheckoutLine = { productId: number; quantity: number; product: Product | undefined };
 
@@ -29,7 +29,7 @@ export function CheckoutPanel({
   isSignedIn: boolean;
   onOrderPlaced: (order: Order) => void;
   /** Applies a suggested fix (lower a quantity, remove a line) to the cart. */
-  onFix: (fix: Exclude<CheckoutFix, { kind: 'sign_in' }>) => void;
+  onFix: (fix: CartFix) => void;
 }) {
   const keyFor = useCheckoutAttemptStore((state) => state.keyFor);
   const closeAttempt = useCheckoutAttemptStore((state) => state.close);
@@ -165,14 +165,23 @@ export function CheckoutPanel({
           title={errorView.title}
           actions={
             <>
-              {errorView.fix && errorView.fix.kind !== 'sign_in' && (
-                <Button
-                  size="sm"
-                  variant="outline"
-                  onClick={() => onFix(errorView.fix as Exclude<CheckoutFix, { kind: 'sign_in' }>)}
+              {errorView.fix &&
+                (errorView.fix.kind === 'set_quantity' || errorView.fix.kind === 'remove') && (
+                  <Button
+                    size="sm"
+                    variant="outline"
+                    onClick={() => onFix(errorView.fix as CartFix)}
+                  >
+                    {errorView.fix.label}
+                  </Button>
+                )}
+              {errorView.fix?.kind === 'queue' && (
+                <Link
+                  to={paths.queue(errorView.fix.productId)}
+                  className={buttonClasses({ size: 'sm', variant: 'primary' })}
                 >
                   {errorView.fix.label}
-                </Button>
+                </Link>
               )}
               {errorView.fix?.kind === 'sign_in' && (
                 <Link

@@ -150,6 +150,42 @@ describe('describeCheckoutError', () => {
     expect(view.title).toBe('Your cart changed');
   });
 
+  it('queue_pass_required says the turn has not come and links to the waiting room', () => {
+    const view = describeCheckoutError(
+      apiError({ code: 'queue_pass_required', status: 403, details: { product_id: 1 } }),
+      names,
+    );
+    expect(view.title).toBe('Your turn has not come yet');
+    expect(view.message).toContain('Aero Sneaker sells through a waiting room');
+    expect(view.fix).toEqual({ kind: 'queue', productId: 1, label: 'Go to the waiting room' });
+    // Nothing was reserved: the next press (after the turn) is a new attempt.
+    expect(view.retry).toBe('none');
+    expect(view.keepKey).toBe(false);
+    // Without the product it still explains, with nothing to link to.
+    const bare = describeCheckoutError(apiError({ code: 'queue_pass_required', status: 403 }));
+    expect(bare.message).toContain('This product sells through a waiting room');
+    expect(bare.fix).toBeNull();
+  });
+
+  it('queue_closed says the waiting room has closed and offers to remove the product', () => {
+    const view = describeCheckoutError(
+      apiError({ code: 'queue_closed', details: { product_id: 2 } }),
+      names,
+    );
+    expect(view.title).toBe('The waiting room is closed');
+    expect(view.message).toContain('The waiting room of Night Lamp has closed');
+    expect(view.fix).toMatchObject({ kind: 'remove', productId: 2 });
+    expect(view.keepKey).toBe(false);
+  });
+
+  it('challenge_failed asks for a new try, with a new attempt', () => {
+    const view = describeCheckoutError(apiError({ code: 'challenge_failed', status: 400 }), names);
+    expect(view.title).toBe('The browser check did not pass');
+    expect(view.message).toContain('puzzle');
+    expect(view.retry).toBe('none');
+    expect(view.keepKey).toBe(false);
+  });
+
   it('has a human title and message for every code the API can send', () => {
     for (const code of ERROR_CODES) {
       const view = describeCheckoutError(apiError({ code }), names);

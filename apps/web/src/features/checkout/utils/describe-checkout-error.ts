@@ -5,7 +5,12 @@ import { toApiError, type ApiError, type ApiErrorCode } from '@/api/api-error';
 export type CheckoutFix =
   | { kind: 'set_quantity'; productId: number; quantity: number; label: string }
   | { kind: 'remove'; productId: number; label: string }
-  | { kind: 'sign_in'; label: string };
+  | { kind: 'sign_in'; label: string }
+  /** A link to the product's waiting room (`paths.queue`). */
+  | { kind: 'queue'; productId: number; label: string };
+
+/** The fixes the cart applies itself; the others are links. */
+export type CartFix = Exclude<CheckoutFix, { kind: 'sign_in' } | { kind: 'queue' }>;
 
 export type CheckoutErrorView = {
   code: ApiErrorCode;
@@ -216,6 +221,42 @@ export function describeCheckoutError(
         keepKey: false,
       };
     }
+    case 'queue_pass_required':
+      // The sale runs a waiting room and this buyer holds no live pass for it (never admitted,
+      // or the pass ran out). Nothing was reserved; the turn has to come first.
+      return {
+        ...base,
+        tone: 'warning',
+        title: 'Your turn has not come yet',
+        message: `${name} sells through a waiting room: you can order it once it is your turn, while your pass lasts. Go to the waiting room to take or check your place.`,
+        retry: 'none',
+        keepKey: false,
+        fix:
+          productId !== null ? { kind: 'queue', productId, label: 'Go to the waiting room' } : null,
+      };
+    case 'queue_closed':
+      return {
+        ...base,
+        tone: 'destructive',
+        title: 'The waiting room is closed',
+        message: `The waiting room of ${name === 'This product' ? 'this product' : name} has closed: the sale is over or was stopped. Remove it to check out the rest of your cart.`,
+        retry: 'none',
+        keepKey: false,
+        fix:
+          productId !== null
+            ? { kind: 'remove', productId, label: 'Remove it from the cart' }
+            : null,
+      };
+    case 'challenge_failed':
+      return {
+        ...base,
+        tone: 'warning',
+        title: 'The browser check did not pass',
+        message:
+          'Your browser solves a small puzzle to keep bots out, and this one was refused or had expired. Reload the page and try again.',
+        retry: 'none',
+        keepKey: false,
+      };
     case 'unauthorized':
       return {
         ...base,
