@@ -37,7 +37,7 @@ url.pathname = `/${dbName}`;
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const adminPassword = `poll-${randomBytes(12).toString('hex')}`;
-const server = spawn('npx', ['tsx', 'src/server.ts'], {
+const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
   cwd: new URL('..', import.meta.url).pathname,
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
@@ -174,8 +174,11 @@ try {
     );
   }
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName}`);
+  if (server.exitCode === null) {
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   await admin.end();
 }

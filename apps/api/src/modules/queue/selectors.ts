@@ -110,12 +110,16 @@ export async function getQueueStatus({
     return { ...base, state: 'not_joined', queue_state: queueState, poll_after_ms: 5000, ticket: null };
   }
   if (record.restored) ctx.logger.debug({ productId, userId }, 'queue place restored from ticket');
-  const signed = signTicket(ctx.queueBoard.secret, {
-    userId,
-    productId,
-    joinedAt: record.joinedAt,
-    score: record.score,
-  });
+  // The ticket sent is answered back when it is the one the queue holds (no second signature).
+  const signed =
+    ticket && verified?.score === record.score && verified.joinedAt === record.joinedAt
+      ? ticket
+      : signTicket(ctx.queueBoard.secret, {
+          userId,
+          productId,
+          joinedAt: record.joinedAt,
+          score: record.score,
+        });
   const common = { ...base, queue_state: queueState, ticket: signed };
   if (record.passExpiresAt !== null) {
     const live = record.passExpiresAt > now;

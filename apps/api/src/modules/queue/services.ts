@@ -1,7 +1,12 @@
 import type { QueueChallenge, QueueSettingsInput, QueueStatus, QueueView } from '@stampede/contract';
 import type { AppContext } from '../../context.ts';
 import { queueSettings } from '../../db/schema.ts';
-import { AppError, ProductNotFoundError, QueueUnavailableError } from '../../lib/errors.ts';
+import {
+  AppError,
+  ProductNotFoundError,
+  QueueUnavailableError,
+  StockUnavailableError,
+} from '../../lib/errors.ts';
 import { checkSolution, issueChallenge } from './challenge.ts';
 import { getQueuedProduct, getQueueStatus, getQueueView } from './selectors.ts';
 import { passRequired, queueStateOf, queueTimes } from './state.ts';
@@ -156,18 +161,24 @@ export async function admitFromQueues({ ctx }: { ctx: AppContext }): Promise<num
     const product = (await ctx.productCache.get([config.productId])).get(config.productId);
     if (!product || !product.isActive) continue;
     const now = Date.now();
-    const units = ctx.soldOut.soldOut(product.id)
-      ? 0
-      : await ctx.queueBoard.unitsLeft(product.id, product.stockBuckets);
-    const state = queueStateOf(config, product, now, units);
-    const outcome = await ctx.queue.admit(product.id, {
-      now,
-      perMinute: config.admitPerMinute,
-      maxActive: config.maxActive ?? 0,
-      bound: Math.ceil(Math.max(0, units) * config.inventoryFactor),
-      passTtlMs: config.passTtlSeconds * 1000,
-      open: state === 'admitting',
-    });
+    let outcome;
+    try {
+      const units = ctx.soldOut.soldOut(product.id)
+        ? 0
+        : await ctx.queueBoard.unitsLeft(product.id, product.stockBuckets);
+      const state = queueStateOf(config, product, now, units);
+      outcome = await ctx.queue.admit(product.id, {
+        now,
+        perMinute: config.admitPerMinute,
+        maxActive: config.maxActive ?? 0,
+        bound: Math.ceil(Math.max(0, units) * config.inventoryFactor),
+        passTtlMs: config.passTtlSeconds * 1000,
+        open: state === 'admitting',
+      });
+    } catch (error) {
+      // Redis away: the job's failure handler tells the outage once, not every tick.
+      throw error instanceof AppError ? error : new StockUnavailableError(error);
+    }
     ctx.metrics.queuePassesIssued.inc(outcome.admitted);
     ctx.metrics.queuePassesExpired.inc(outcome.expired);
     ctx.queueBoard.observe(product.id, { waiting: outcome.waiting, active: outcome.active });
