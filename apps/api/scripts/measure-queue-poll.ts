@@ -23,7 +23,9 @@ const ROUNDS = Number(process.env.POLL_ROUNDS ?? 3);
 const adminUrl = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
 if (!adminUrl || !redisUrl) {
-  process.stderr.write('set DATABASE_URL (a server where a database may be created) and REDIS_URL\n');
+  process.stderr.write(
+    'set DATABASE_URL (a server where a database may be created) and REDIS_URL\n',
+  );
   process.exit(2);
 }
 
@@ -99,7 +101,10 @@ async function batch(path: string, headers: Record<string, string>) {
 try {
   for (let i = 0; ; i += 1) {
     if (i > 300) throw new Error('the API did not start');
-    const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await sleep(100);
   }
@@ -112,7 +117,11 @@ try {
     name: 'Polled product',
     price_cents: 1000,
     stock: 100,
-    sale: { starts_at: new Date(Date.now() - 60_000).toISOString(), ends_at: null, max_per_user: null },
+    sale: {
+      starts_at: new Date(Date.now() - 60_000).toISOString(),
+      ends_at: null,
+      max_per_user: null,
+    },
   });
   await api('PUT', `/api/admin/products/${product.id}/queue`, login.access_token, {
     enabled: true,
@@ -138,7 +147,9 @@ try {
   const altcha = Buffer.from(
     JSON.stringify({ ...challenge, number: solution!.number, maxnumber: undefined }),
   ).toString('base64');
-  const joined = await api('POST', `/api/queues/${product.id}/join`, buyer.access_token, { altcha });
+  const joined = await api('POST', `/api/queues/${product.id}/join`, buyer.access_token, {
+    altcha,
+  });
   const auth = { authorization: `Bearer ${buyer.access_token}` };
   const routes: [string, string, Record<string, string>][] = [
     ['GET /healthz', '/healthz', {}],

@@ -63,7 +63,12 @@ export const GATE_REBUILD_REASONS = [
 ] as const satisfies readonly RebuildReason[];
 export const WATCHED_ENDPOINTS = ['/api/orders'] as const;
 /** How a join ended: a new place, the place already held, or refused (closed, bad challenge). */
-export const QUEUE_JOIN_OUTCOMES = ['joined', 'already_joined', 'closed', 'challenge_failed'] as const;
+export const QUEUE_JOIN_OUTCOMES = [
+  'joined',
+  'already_joined',
+  'closed',
+  'challenge_failed',
+] as const;
 export type QueueJoinOutcome = (typeof QUEUE_JOIN_OUTCOMES)[number];
 
 export type OrderOutcome = (typeof ORDER_OUTCOMES)[number];

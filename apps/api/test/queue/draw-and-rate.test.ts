@@ -4,7 +4,6 @@ import { pino } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { QueueView } from '@stampede/contract';
-import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { admitFromQueues } from '../../src/modules/queue/services.ts';
 import { startRuntime, type Runtime } from '../../src/runtime.ts';
@@ -101,7 +100,11 @@ describe('two API processes admit at the rate together, not twice it', () => {
     const elapsed = (Date.now() - started) / 1000;
     const figures = QueueView.parse(
       expectStatus(
-        await call(app, { method: 'GET', url: `/api/admin/products/${product.id}/queue`, as: admin }),
+        await call(app, {
+          method: 'GET',
+          url: `/api/admin/products/${product.id}/queue`,
+          as: admin,
+        }),
         200,
       ).json(),
     );

@@ -11,6 +11,7 @@ import type { AppContext } from '../../src/context.ts';
 import { admitFromQueues } from '../../src/modules/queue/services.ts';
 import { startRuntime } from '../../src/runtime.ts';
 import { createTestProduct, createUser, createUsers, type TestUser } from '../support/fixtures.ts';
+import { call, expectError } from '../support/http-helpers.ts';
 import { createTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { startRedisServer } from '../support/services.ts';
 import { join, setQueue, status } from './support.ts';
@@ -72,7 +73,12 @@ describe('places survive', () => {
     return handle;
   }
 
-  async function placesOf(app: FastifyInstance, buyers: TestUser[], productId: number, tickets?: Map<number, string>) {
+  async function placesOf(
+    app: FastifyInstance,
+    buyers: TestUser[],
+    productId: number,
+    tickets?: Map<number, string>,
+  ) {
     const places = new Map<number, number | null>();
     for (const buyer of buyers) {
       places.set(buyer.id, (await status(app, buyer, productId, tickets?.get(buyer.id))).place);
@@ -147,5 +153,42 @@ describe('places survive', () => {
     await sleep(10);
     expect(await status(app, a!, product.id, forged)).toMatchObject({ state: 'not_joined' });
     expect(await status(app, a!, product.id, ticket)).toMatchObject({ state: 'waiting', place: 1 });
+  });
+
+  // Last: it stops this file's Redis.
+  it('while Redis does not answer, a poll and a join are 503 with Retry-After, never 500', async () => {
+    const app = await base.app();
+    const admin = await createUser(base.ctx, 'admin');
+    const product = await createTestProduct(base.ctx, { stock: 100 });
+    await setQueue(app, admin, product.id, { paused: true });
+    const buyer = await createUser(base.ctx);
+    const ticket = (await join(app, buyer, product.id)).ticket!;
+    const exited = new Promise((resolve) => redis.child.once('exit', resolve));
+    redis.child.kill('SIGKILL');
+    await exited;
+    const poll = await call(app, {
+      method: 'GET',
+      url: `/api/queues/${product.id}/status`,
+      as: buyer,
+      headers: { 'x-queue-ticket': ticket },
+    });
+    expectError(poll, 503, 'service_unavailable');
+    expect(Number(poll.headers['retry-after'])).toBeGreaterThan(0);
+    const other = await createUser(base.ctx);
+    const challenge = await call(app, {
+      method: 'GET',
+      url: `/api/queues/${product.id}/challenge`,
+      as: other,
+    });
+    // The challenge needs no Redis; the join that spends it does.
+    expect(challenge.statusCode).toBe(200);
+    const order = await call(app, {
+      method: 'POST',
+      url: '/api/orders',
+      as: buyer,
+      payload: { items: [{ product_id: product.id, quantity: 1 }] },
+    });
+    expect(order.statusCode).toBe(503);
+    expect(Number(order.headers['retry-after'])).toBeGreaterThan(0);
   });
 });

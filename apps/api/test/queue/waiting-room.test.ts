@@ -33,7 +33,11 @@ describe.each<GateKind>(['redis', 'memory'])('the waiting room (%s gate)', (gate
   const view = async (productId: number) =>
     QueueView.parse(
       expectStatus(
-        await call(app, { method: 'GET', url: `/api/admin/products/${productId}/queue`, as: admin }),
+        await call(app, {
+          method: 'GET',
+          url: `/api/admin/products/${productId}/queue`,
+          as: admin,
+        }),
         200,
       ).json(),
     );
@@ -42,10 +46,19 @@ describe.each<GateKind>(['redis', 'memory'])('the waiting room (%s gate)', (gate
     const product = await createTestProduct(rt.ctx, { stock: 5 });
     expect(await view(product.id)).toMatchObject({ enabled: false, state: 'off', waiting: 0 });
     const set = QueueView.parse(await setQueue(app, admin, product.id, { admit_per_minute: 30 }));
-    expect(set).toMatchObject({ enabled: true, admit_per_minute: 30, state: 'admitting', units_left: 5 });
+    expect(set).toMatchObject({
+      enabled: true,
+      admit_per_minute: 30,
+      state: 'admitting',
+      units_left: 5,
+    });
     const customer = await createUser(rt.ctx);
     expectError(
-      await call(app, { method: 'GET', url: `/api/admin/products/${product.id}/queue`, as: customer }),
+      await call(app, {
+        method: 'GET',
+        url: `/api/admin/products/${product.id}/queue`,
+        as: customer,
+      }),
       403,
       'forbidden',
     );
@@ -77,7 +90,11 @@ describe.each<GateKind>(['redis', 'memory'])('the waiting room (%s gate)', (gate
     expectStatus(again, 200);
     expect(again.json()).toMatchObject({ state: 'waiting', place: 1, ahead: 0 });
     expect(again.json().ticket).toBe(first.json().ticket);
-    expect(await status(app, b!, product.id)).toMatchObject({ state: 'waiting', place: 2, ahead: 1 });
+    expect(await status(app, b!, product.id)).toMatchObject({
+      state: 'waiting',
+      place: 2,
+      ahead: 1,
+    });
 
     expectError(
       await call(app, { method: 'GET', url: '/api/queues/999999/challenge', as: a! }),
@@ -112,7 +129,11 @@ describe.each<GateKind>(['redis', 'memory'])('the waiting room (%s gate)', (gate
     const [a, b] = await createUsers(rt.ctx, 2);
     const altcha = await solvedChallenge(app, a!, product.id);
     expectStatus(await joinWith(app, a!, product.id, altcha), 201);
-    const replay = expectError(await joinWith(app, a!, product.id, altcha), 400, 'challenge_failed');
+    const replay = expectError(
+      await joinWith(app, a!, product.id, altcha),
+      400,
+      'challenge_failed',
+    );
     expect(replay.details).toMatchObject({ reason: 'used' });
     // Another buyer's solution, or one for another sale.
     expectError(

@@ -72,7 +72,10 @@ export function createSignupLimiter(options: {
       } catch (error) {
         if (now() - lastWarned > 5000) {
           lastWarned = now();
-          options.logger.warn({ err: error }, 'sign-up limiter: Redis did not answer; counting in process');
+          options.logger.warn(
+            { err: error },
+            'sign-up limiter: Redis did not answer; counting in process',
+          );
         }
         return answer(inMemory(group));
       }

@@ -32,7 +32,14 @@ export const queueRoutes: RoutesPlugin = async (app, { ctx }) => {
           'once. 404 product_not_found; 409 queue_closed when the sale has no queue or it ended.',
         security,
         params: IdParams,
-        response: { 200: QueueChallenge, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
+        response: {
+          200: QueueChallenge,
+          400: ErrorBody,
+          401: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+          503: ErrorBody,
+        },
       },
     },
     async (request, reply) => {
@@ -95,7 +102,13 @@ export const queueRoutes: RoutesPlugin = async (app, { ctx }) => {
         security,
         params: IdParams,
         headers: StatusHeaders,
-        response: { 200: QueueStatus, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 503: ErrorBody },
+        response: {
+          200: QueueStatus,
+          400: ErrorBody,
+          401: ErrorBody,
+          404: ErrorBody,
+          503: ErrorBody,
+        },
       },
     },
     async (request, reply) => {

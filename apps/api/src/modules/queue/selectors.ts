@@ -88,7 +88,13 @@ export async function getQueueStatus({
     starts_at: iso(startsAt),
   };
   if (!config?.enabled) {
-    return { ...base, state: 'not_joined', queue_state: 'off', poll_after_ms: 10_000, ticket: null };
+    return {
+      ...base,
+      state: 'not_joined',
+      queue_state: 'off',
+      poll_after_ms: 10_000,
+      ticket: null,
+    };
   }
   const units = await unitsLeftOf(ctx, product);
   const queueState = queueStateOf(config, product, now, units);
@@ -107,7 +113,13 @@ export async function getQueueStatus({
     throw new QueueUnavailableError(error);
   }
   if (!record.joined) {
-    return { ...base, state: 'not_joined', queue_state: queueState, poll_after_ms: 5000, ticket: null };
+    return {
+      ...base,
+      state: 'not_joined',
+      queue_state: queueState,
+      poll_after_ms: 5000,
+      ticket: null,
+    };
   }
   if (record.restored) ctx.logger.debug({ productId, userId }, 'queue place restored from ticket');
   // The ticket sent is answered back when it is the one the queue holds (no second signature).

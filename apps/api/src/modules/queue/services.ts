@@ -1,4 +1,9 @@
-import type { QueueChallenge, QueueSettingsInput, QueueStatus, QueueView } from '@stampede/contract';
+import type {
+  QueueChallenge,
+  QueueSettingsInput,
+  QueueStatus,
+  QueueView,
+} from '@stampede/contract';
 import type { AppContext } from '../../context.ts';
 import { queueSettings } from '../../db/schema.ts';
 import {

@@ -45,7 +45,8 @@ class MemoryQueue {
   }
 
   recent(now: number): number {
-    while (this.admittedAt.length > 0 && this.admittedAt[0]! < now - 60_000) this.admittedAt.shift();
+    while (this.admittedAt.length > 0 && this.admittedAt[0]! < now - 60_000)
+      this.admittedAt.shift();
     return this.admittedAt.length;
   }
 }

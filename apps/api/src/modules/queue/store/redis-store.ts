@@ -18,7 +18,9 @@ type QueueRedis = RedisClient & {
   stampedeQueueJoin(...args: (string | number)[]): Promise<[number, string]>;
   stampedeQueueStatus(...args: (string | number)[]): Promise<(string | number)[]>;
   stampedeQueueAdmit(...args: (string | number)[]): Promise<[number, number, number, number]>;
-  stampedeQueueView(...args: (string | number)[]): Promise<[number, number, number, number, number]>;
+  stampedeQueueView(
+    ...args: (string | number)[]
+  ): Promise<[number, number, number, number, number]>;
 };
 
 const parseTicket = (value: string) => {
