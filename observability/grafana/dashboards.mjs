@@ -915,10 +915,11 @@ const sale = build({
           title: 'Waiting room: waiting and admitted',
           unit: 'short',
           description:
-            'Buyers waiting in the waiting rooms and live passes not yet spent on an order, over every queue. Every API process sees the same shared queues, so the panel takes the max, not the sum.',
+            'Buyers waiting in the waiting rooms, live passes not yet spent on an order, and buyers waiting in queues with room for more passes (QueueAdmissionStalled), over every queue. Every API process sees the same shared queues, so the panel takes the max, not the sum.',
           targets: [
             { expr: 'max(stampede_queue_waiting)', legend: 'waiting' },
             { expr: 'max(stampede_queue_active_passes)', legend: 'active passes' },
+            { expr: 'max(stampede_queue_waiting_with_room)', legend: 'waiting with room' },
           ],
         },
         {

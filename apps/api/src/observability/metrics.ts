@@ -105,6 +105,7 @@ export interface Metrics {
   readonly queuePassesExpired: client.Counter;
   readonly queueWaiting: client.Gauge;
   readonly queueActivePasses: client.Gauge;
+  readonly queueWaitingWithRoom: client.Gauge;
   readonly idempotencyRecordsPending: client.Gauge;
   readonly idempotencyRecordsWritten: client.Counter;
   readonly idempotencyRecordsDropped: client.Counter;
@@ -136,7 +137,7 @@ export function createMetrics(options: {
   /** Called on each scrape to report what waits for the database. */
   collectWriterBacklog?: () => WriterBacklog;
   /** Called on each scrape: waiting buyers and live passes over every queue, as last seen. */
-  collectQueues?: () => { waiting: number; active: number };
+  collectQueues?: () => { waiting: number; active: number; waitingWithRoom: number };
 }): Metrics {
   const registry = new client.Registry();
   if (options.enabled) client.collectDefaultMetrics({ register: registry });
@@ -307,6 +308,14 @@ export function createMetrics(options: {
       registers,
       collect() {
         if (collectQueues) this.set(collectQueues().active);
+      },
+    }),
+    queueWaitingWithRoom: new client.Gauge({
+      name: 'stampede_queue_waiting_with_room',
+      help: 'Buyers waiting in queues that are admitting and have room for more live passes (a stall if no pass follows).',
+      registers,
+      collect() {
+        if (collectQueues) this.set(collectQueues().waitingWithRoom);
       },
     }),
     inFlight,

@@ -16,6 +16,8 @@ export interface QueueConfig {
 interface Seen {
   readonly waiting: number;
   readonly active: number;
+  /** Waiting buyers, when the queue was admitting with room for more passes (else 0). */
+  readonly waitingWithRoom: number;
 }
 
 /**
@@ -86,11 +88,13 @@ export class QueueBoard {
   totals(): Seen {
     let waiting = 0;
     let active = 0;
+    let waitingWithRoom = 0;
     for (const seen of this.seen.values()) {
       waiting += seen.waiting;
       active += seen.active;
+      waitingWithRoom += seen.waitingWithRoom;
     }
-    return { waiting, active };
+    return { waiting, active, waitingWithRoom };
   }
 
   /** Queues no longer enabled stop counting. */

@@ -167,26 +167,37 @@ export async function admitFromQueues({ ctx }: { ctx: AppContext }): Promise<num
     if (!product || !product.isActive) continue;
     const now = Date.now();
     let outcome;
+    let room: boolean;
     try {
       const units = ctx.soldOut.soldOut(product.id)
         ? 0
         : await ctx.queueBoard.unitsLeft(product.id, product.stockBuckets);
       const state = queueStateOf(config, product, now, units);
+      const bound = Math.ceil(Math.max(0, units) * config.inventoryFactor);
       outcome = await ctx.queue.admit(product.id, {
         now,
         perMinute: config.admitPerMinute,
         maxActive: config.maxActive ?? 0,
-        bound: Math.ceil(Math.max(0, units) * config.inventoryFactor),
+        bound,
         passTtlMs: config.passTtlSeconds * 1000,
         open: state === 'admitting',
       });
+      room =
+        state === 'admitting' &&
+        outcome.active < bound &&
+        (config.maxActive === null || outcome.active < config.maxActive);
     } catch (error) {
       // Redis away: the job's failure handler tells the outage once, not every tick.
       throw error instanceof AppError ? error : new StockUnavailableError(error);
     }
     ctx.metrics.queuePassesIssued.inc(outcome.admitted);
     ctx.metrics.queuePassesExpired.inc(outcome.expired);
-    ctx.queueBoard.observe(product.id, { waiting: outcome.waiting, active: outcome.active });
+    // Buyers waiting while the queue could take them: passes should follow within the minute.
+    ctx.queueBoard.observe(product.id, {
+      waiting: outcome.waiting,
+      active: outcome.active,
+      waitingWithRoom: room ? outcome.waiting : 0,
+    });
     admitted += outcome.admitted;
   }
   return admitted;
