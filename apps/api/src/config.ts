@@ -141,6 +141,11 @@ const EnvSchema = z
       .optional(),
     /** How often each process runs the waiting rooms' admission step (the rate is shared). */
     QUEUE_TICK_MS: int(50, 10_000).default(250),
+    /**
+     * Waiting-room joins one address (IPv6: one /64) may make per minute, over every queue; 0
+     * turns the limit off. Generous: many buyers may share an address (an office, a carrier NAT).
+     */
+    QUEUE_JOIN_LIMIT_PER_MINUTE: int(0, 1_000_000).default(60),
     /** Accounts one address (IPv6: one /64) may create per hour; 0 turns the limit off. */
     SIGNUP_LIMIT_PER_HOUR: int(0, 1_000_000).default(5),
     /** How long the per-second order traffic behind the live sale view and reports is kept. */
@@ -321,6 +326,7 @@ export interface Config {
     /** Undefined: derived from the JWT signing key at start. */
     readonly secret: string | undefined;
     readonly tickMs: number;
+    readonly joinLimitPerMinute: number;
   };
   readonly signupLimitPerHour: number;
   readonly seedDemo: boolean;
@@ -408,6 +414,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       challengeTtlSeconds: e.QUEUE_CHALLENGE_TTL_S,
       secret: e.QUEUE_SECRET,
       tickMs: e.QUEUE_TICK_MS,
+      joinLimitPerMinute: e.QUEUE_JOIN_LIMIT_PER_MINUTE,
     }),
     signupLimitPerHour: e.SIGNUP_LIMIT_PER_HOUR,
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,

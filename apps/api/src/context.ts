@@ -50,6 +50,8 @@ export interface AppContext {
   readonly loginLimiter: LoginLimiter;
   /** Accounts created per address per hour (shared through Redis when there is one). */
   readonly signupLimiter: SignupLimiter;
+  /** Waiting-room joins per address per minute (the same kind of counter). */
+  readonly joinLimiter: SignupLimiter;
   /** The waiting rooms' lines and passes (Redis, or in process). */
   readonly queue: QueueStore;
   /** The waiting rooms' settings, units left and signing key, cached in this process. */

@@ -38,7 +38,11 @@ import { SoldOutEdge } from './modules/stock/sold-out.ts';
 import { LiveTrafficPublisher } from './observability/live-traffic.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { liveSaleUnits } from './modules/products/live-sales.ts';
-import { createSignupLimiter, type SignupLimiter } from './modules/auth/signup-limiter.ts';
+import {
+  createAddressLimiter,
+  createSignupLimiter,
+  type SignupLimiter,
+} from './modules/auth/signup-limiter.ts';
 import { QueueBoard } from './modules/queue/board.ts';
 import { queueKeys } from './modules/queue/keys.ts';
 import { getEnabledQueues, getQueueConfig } from './modules/queue/selectors.ts';
@@ -129,9 +133,10 @@ export async function startRuntime(
         ? new RedisQueueStore(gate.client, queueKeys(config.redisKeyPrefix))
         : new MemoryQueueStore();
     closers.push(() => queue.close());
-    const { loginLimiter, signupLimiter } = await startLimiters(config, logger);
+    const { loginLimiter, signupLimiter, joinLimiter } = await startLimiters(config, logger);
     closers.push(() => loginLimiter.close());
     closers.push(() => signupLimiter.close());
+    closers.push(() => joinLimiter.close());
     const stock: StockGate = config.stockGate === 'on' ? gate : new DatabaseStock();
 
     // A scrape reads the live sales from the database: at most once per few seconds, however
@@ -219,6 +224,7 @@ export async function startRuntime(
       passwords: createPasswordHasher(config.passwordHashing),
       loginLimiter,
       signupLimiter,
+      joinLimiter,
       queue,
       queueBoard,
     };
@@ -296,12 +302,24 @@ export async function startRuntime(
 async function startLimiters(
   config: Config,
   logger: Logger,
-): Promise<{ loginLimiter: LoginLimiter; signupLimiter: SignupLimiter }> {
+): Promise<{
+  loginLimiter: LoginLimiter;
+  signupLimiter: SignupLimiter;
+  joinLimiter: SignupLimiter;
+}> {
   const signup = { prefix: config.redisKeyPrefix, perHour: config.signupLimitPerHour, logger };
+  const joins = {
+    prefix: config.redisKeyPrefix,
+    name: 'joins',
+    limit: config.queue.joinLimitPerMinute,
+    windowMs: 60_000,
+    logger,
+  };
   if (!config.redis) {
     return {
       loginLimiter: createLoginLimiter({ prefix: config.redisKeyPrefix, logger }),
       signupLimiter: createSignupLimiter(signup),
+      joinLimiter: createAddressLimiter(joins),
     };
   }
   const redis = createRedisClient(config.redis, { commandTimeoutMs: 1000 });
@@ -318,6 +336,7 @@ async function startLimiters(
   return {
     loginLimiter: createLoginLimiter({ redis, prefix: config.redisKeyPrefix, logger }),
     signupLimiter: createSignupLimiter({ ...signup, redis }),
+    joinLimiter: createAddressLimiter({ ...joins, redis }),
   };
 }
 

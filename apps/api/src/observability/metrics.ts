@@ -280,7 +280,7 @@ export function createMetrics(options: {
     }),
     queueJoins: new client.Counter({
       name: 'stampede_queue_joins_total',
-      help: 'Waiting-room joins by outcome (joined, already_joined, closed, challenge_failed).',
+      help: 'Waiting-room joins by outcome (joined, already_joined, closed, challenge_failed, rate_limited).',
       labelNames: ['outcome'],
       registers,
     }),

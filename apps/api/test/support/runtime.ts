@@ -81,6 +81,7 @@ export async function createTestRuntime(
     DATA_DIR: `/tmp/stampede-test-${runId}`,
     // Tests sign many accounts up from one address; the limit's own test sets it.
     SIGNUP_LIMIT_PER_HOUR: '0',
+    QUEUE_JOIN_LIMIT_PER_MINUTE: '0',
     // A proof of work a test solves in a few milliseconds.
     QUEUE_CHALLENGE_MAXNUMBER: '1000',
     ...options.env,

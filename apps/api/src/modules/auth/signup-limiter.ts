@@ -17,8 +17,6 @@ export interface SignupLimiter {
   close(): Promise<void>;
 }
 
-const WINDOW_MS = 3600_000;
-
 type SignupRedis = RedisClient & {
   stampedeSignupCount(key: string, windowMs: number): Promise<[number, number]>;
 };
@@ -32,6 +30,29 @@ export function createSignupLimiter(options: {
   logger: Logger;
   now?: () => number;
 }): SignupLimiter {
+  return createAddressLimiter({
+    ...options,
+    name: 'signup',
+    limit: options.perHour,
+    windowMs: 3600_000,
+  });
+}
+
+/**
+ * The same fixed-window count per address for any action (`name` keeps the counters apart):
+ * the waiting room's joins use it too.
+ */
+export function createAddressLimiter(options: {
+  redis?: RedisClient;
+  prefix: string;
+  name: string;
+  /** Per address per window; 0: no limit. */
+  limit: number;
+  windowMs: number;
+  logger: Logger;
+  now?: () => number;
+}): SignupLimiter {
+  const WINDOW_MS = options.windowMs;
   const now = options.now ?? Date.now;
   const windows = new Map<string, { n: number; until: number }>();
   const inMemory = (group: string) => {
@@ -48,11 +69,12 @@ export function createSignupLimiter(options: {
     return { n: window.n, ttl: window.until - at };
   };
   const answer = ({ n, ttl }: { n: number; ttl: number }) =>
-    n <= options.perHour
+    n <= options.limit
       ? ({ allowed: true } as const)
       : ({ allowed: false, retryAfterMs: Math.max(1, ttl) } as const);
 
   const redis = options.redis as SignupRedis | undefined;
+  // Defined again by each limiter on a shared connection: the same script, the same name.
   redis?.defineCommand('stampedeSignupCount', {
     numberOfKeys: 1,
     lua: readFileSync(join(AUTH_LUA_DIR, 'signup-count.lua'), 'utf8'),
@@ -60,12 +82,12 @@ export function createSignupLimiter(options: {
   let lastWarned = 0;
   return {
     async acquire(ip) {
-      if (options.perHour === 0) return { allowed: true };
+      if (options.limit === 0) return { allowed: true };
       const group = addressGroup(ip);
       if (!redis) return answer(inMemory(group));
       try {
         const [n, ttl] = await redis.stampedeSignupCount(
-          `${options.prefix}{signup}:${group}`,
+          `${options.prefix}{${options.name}}:${group}`,
           WINDOW_MS,
         );
         return answer({ n, ttl });
@@ -73,8 +95,8 @@ export function createSignupLimiter(options: {
         if (now() - lastWarned > 5000) {
           lastWarned = now();
           options.logger.warn(
-            { err: error },
-            'sign-up limiter: Redis did not answer; counting in process',
+            { err: error, limit: options.name },
+            'address limiter: Redis did not answer; counting in process',
           );
         }
         return answer(inMemory(group));

@@ -42,13 +42,11 @@ export const queueRoutes: RoutesPlugin = async (app, { ctx }) => {
         },
       },
     },
-    async (request, reply) => {
-      reply.header('cache-control', 'no-store');
-      return issueQueueChallenge({
+    async (request) =>
+      issueQueueChallenge({
         ctx,
         input: { productId: request.params.id, userId: principalOf(request).userId },
-      });
-    },
+      }),
   );
 
   r.post(
@@ -58,7 +56,8 @@ export const queueRoutes: RoutesPlugin = async (app, { ctx }) => {
         tags: ['queue'],
         summary: 'Join the queue with a solved challenge',
         description:
-          'Checks, in this order: 400 validation_failed; 404 product_not_found; 409 queue_closed ' +
+          'Checks, in this order: 400 validation_failed; 429 rate_limited (with Retry-After: ' +
+          'more than QUEUE_JOIN_LIMIT_PER_MINUTE joins from the address); 404 product_not_found; 409 queue_closed ' +
           '(no queue, not open yet, sale ended); 400 challenge_failed (wrong, expired, another ' +
           'buyer’s or sale’s, or used before). 201 with the new place; 200 with the same place ' +
           'when the caller had joined already (one place per account and sale).',
@@ -72,6 +71,7 @@ export const queueRoutes: RoutesPlugin = async (app, { ctx }) => {
           401: ErrorBody,
           404: ErrorBody,
           409: ErrorBody,
+          429: ErrorBody,
           503: ErrorBody,
         },
       },
@@ -83,6 +83,7 @@ export const queueRoutes: RoutesPlugin = async (app, { ctx }) => {
           productId: request.params.id,
           userId: principalOf(request).userId,
           altcha: request.body.altcha,
+          ip: request.ip,
         },
       });
       return reply.code(created ? 201 : 200).send(status);
@@ -111,8 +112,7 @@ export const queueRoutes: RoutesPlugin = async (app, { ctx }) => {
         },
       },
     },
-    async (request, reply) => {
-      reply.header('cache-control', 'no-store');
+    async (request) => {
       const ticket = request.headers['x-queue-ticket'];
       return getQueueStatus({
         ctx,

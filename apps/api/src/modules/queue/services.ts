@@ -10,6 +10,7 @@ import {
   AppError,
   ProductNotFoundError,
   QueueUnavailableError,
+  RateLimitedError,
   StockUnavailableError,
 } from '../../lib/errors.ts';
 import { checkSolution, issueChallenge } from './challenge.ts';
@@ -67,18 +68,29 @@ export async function issueQueueChallenge({
 }
 
 /**
- * Join a sale's queue: 404 for no such product, 409 queue_closed outside the pre-queue and the
+ * Join a sale's queue: 429 for an address over its joins a minute, 404 for no such product, 409 queue_closed outside the pre-queue and the
  * sale, 400 challenge_failed for a solution that is wrong, expired, someone else's or used
  * already. One place per account and sale: joining again answers the first place (`created`
  * false). During the pre-queue the place is a random draw; after the start, arrival order.
  */
 export async function joinQueue({
   ctx,
-  input: { productId, userId, altcha },
+  input,
 }: {
   ctx: AppContext;
-  input: { productId: number; userId: number; altcha: string };
+  input: { productId: number; userId: number; altcha: string; ip?: string };
 }): Promise<{ status: QueueStatus; created: boolean }> {
+  if (input.ip !== undefined) {
+    const counted = await ctx.joinLimiter.acquire(input.ip);
+    if (!counted.allowed) {
+      ctx.metrics.queueJoins.inc({ outcome: 'rate_limited' });
+      throw new RateLimitedError(
+        counted.retryAfterMs,
+        'Too many waiting-room joins from this address; try again in a moment.',
+      );
+    }
+  }
+  const { productId, userId, altcha } = input;
   const { product, config, now, state } = await joinableState(ctx, productId);
   if (!config || !JOINABLE.has(state)) {
     ctx.metrics.queueJoins.inc({ outcome: 'closed' });
