@@ -40,6 +40,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/apps/api/dist apps/api/dist
 COPY apps/api/src/modules/stock/gate/lua apps/api/src/modules/stock/gate/lua
 COPY apps/api/src/modules/auth/lua apps/api/src/modules/auth/lua
+COPY apps/api/src/modules/queue/lua apps/api/src/modules/queue/lua
 COPY apps/api/src/db/migrations apps/api/src/db/migrations
 COPY apps/api/assets apps/api/assets
 COPY --from=build /app/apps/web/dist apps/web/dist

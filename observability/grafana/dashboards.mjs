@@ -907,6 +907,57 @@ const sale = build({
         },
       ],
     },
+    {
+      title: 'Waiting room',
+      panels: [
+        {
+          w: 8,
+          title: 'Waiting room: waiting and admitted',
+          unit: 'short',
+          description:
+            'Buyers waiting in the waiting rooms, live passes not yet spent on an order, and buyers waiting in queues with room for more passes (QueueAdmissionStalled), over every queue. Every API process sees the same shared queues, so the panel takes the max, not the sum.',
+          targets: [
+            { expr: 'max(stampede_queue_waiting)', legend: 'waiting' },
+            { expr: 'max(stampede_queue_active_passes)', legend: 'active passes' },
+            { expr: 'max(stampede_queue_waiting_with_room)', legend: 'waiting with room' },
+          ],
+        },
+        {
+          w: 8,
+          title: 'Waiting room: passes per minute',
+          unit: 'short',
+          description:
+            'Passes handed out per minute (the measured admission rate) and passes that ran out before their buyer ordered. Each is counted once, by the process whose admission step saw it: the panel sums them.',
+          targets: [
+            {
+              expr: `sum(rate(stampede_queue_passes_issued_total[${RI}])) * 60`,
+              legend: 'issued',
+            },
+            {
+              expr: `sum(rate(stampede_queue_passes_expired_total[${RI}])) * 60`,
+              legend: 'expired unused',
+            },
+          ],
+        },
+        {
+          w: 8,
+          title: 'Waiting room: joins and refused orders',
+          unit: 'short',
+          description:
+            'Joins per second by outcome (joined, already_joined, closed, challenge_failed), and orders refused for want of a pass (403 queue_pass_required).',
+          targets: [
+            {
+              expr: `sum by (outcome) (rate(stampede_queue_joins_total[${RI}]))`,
+              legend: '{{outcome}}',
+            },
+            {
+              expr: `sum(rate(stampede_order_outcomes_total{outcome="no_pass"}[${RI}]))`,
+              legend: 'orders without a pass',
+            },
+          ],
+        },
+      ],
+    },
   ],
 });
 

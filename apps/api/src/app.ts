@@ -20,6 +20,7 @@ import { liveRoutes } from './modules/live/routes.ts';
 import { metricsRoutes, opsRoutes } from './modules/ops/routes.ts';
 import { orderRoutes } from './modules/orders/routes.ts';
 import { productRoutes } from './modules/products/routes.ts';
+import { queueAdminRoutes, queueRoutes } from './modules/queue/routes.ts';
 import { observeAnswer, registerHttpMetrics } from './observability/http-metrics.ts';
 import { registerErrorRateWatcher } from './observability/error-rate-watcher.ts';
 
@@ -120,7 +121,9 @@ export async function buildApp({
   });
   await app.register(productRoutes, { ctx, prefix: '/api/products' });
   await app.register(orderRoutes, { ctx, prefix: '/api/orders' });
+  await app.register(queueRoutes, { ctx, prefix: '/api/queues' });
   await app.register(adminRoutes, { ctx, prefix: '/api/admin' });
+  await app.register(queueAdminRoutes, { ctx, prefix: '/api/admin/products' });
   await app.register(liveRoutes, { ctx, prefix: '/api/admin/live' });
 
   const pageFallback = await registerWeb(app, {

@@ -124,6 +124,30 @@ const EnvSchema = z
      * so, at most (units coming back end it at once). 0 turns it off.
      */
     SOLD_OUT_EDGE_MS: int(0, 60_000).default(1000),
+    /**
+     * The waiting room's proof of work: the largest number an ALTCHA challenge hides (a browser
+     * tries half of them on average; 100,000 is about a second on a phone).
+     */
+    QUEUE_CHALLENGE_MAXNUMBER: int(100, 100_000_000).default(100_000),
+    /** How long a challenge may be solved and used (once) after it was handed out. */
+    QUEUE_CHALLENGE_TTL_S: int(10, 3600).default(300),
+    /**
+     * The key that signs queue tickets and challenges. Default: derived from JWT_SECRET (every
+     * process that shares the JWT key shares this one).
+     */
+    QUEUE_SECRET: z
+      .string()
+      .refine((value) => Buffer.byteLength(value) >= 32, 'must be at least 32 bytes')
+      .optional(),
+    /** How often each process runs the waiting rooms' admission step (the rate is shared). */
+    QUEUE_TICK_MS: int(50, 10_000).default(250),
+    /**
+     * Waiting-room joins one address (IPv6: one /64) may make per minute, over every queue; 0
+     * turns the limit off. Generous: many buyers may share an address (an office, a carrier NAT).
+     */
+    QUEUE_JOIN_LIMIT_PER_MINUTE: int(0, 1_000_000).default(60),
+    /** Accounts one address (IPv6: one /64) may create per hour; 0 turns the limit off. */
+    SIGNUP_LIMIT_PER_HOUR: int(0, 1_000_000).default(5),
     /** How long the per-second order traffic behind the live sale view and reports is kept. */
     LIVE_TRAFFIC_RETENTION_DAYS: int(1, 3650).default(30),
     /** Seed the demo catalogue when the database has no products. Default: only when embedded. */
@@ -296,6 +320,15 @@ export interface Config {
   readonly soldOutEdgeMs: number;
   readonly expirySweepIntervalMs: number;
   readonly liveTrafficRetentionDays: number;
+  readonly queue: {
+    readonly challengeMaxNumber: number;
+    readonly challengeTtlSeconds: number;
+    /** Undefined: derived from the JWT signing key at start. */
+    readonly secret: string | undefined;
+    readonly tickMs: number;
+    readonly joinLimitPerMinute: number;
+  };
+  readonly signupLimitPerHour: number;
   readonly seedDemo: boolean;
   readonly workers: number;
   readonly webDistDir: string | undefined;
@@ -376,6 +409,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     soldOutEdgeMs: e.SOLD_OUT_EDGE_MS,
     expirySweepIntervalMs: e.EXPIRY_SWEEP_INTERVAL_MS,
     liveTrafficRetentionDays: e.LIVE_TRAFFIC_RETENTION_DAYS,
+    queue: Object.freeze({
+      challengeMaxNumber: e.QUEUE_CHALLENGE_MAXNUMBER,
+      challengeTtlSeconds: e.QUEUE_CHALLENGE_TTL_S,
+      secret: e.QUEUE_SECRET,
+      tickMs: e.QUEUE_TICK_MS,
+      joinLimitPerMinute: e.QUEUE_JOIN_LIMIT_PER_MINUTE,
+    }),
+    signupLimitPerHour: e.SIGNUP_LIMIT_PER_HOUR,
     seedDemo: e.SEED_DEMO ?? !e.DATABASE_URL,
     workers: e.WORKERS,
     webDistDir: e.WEB_DIST_DIR === undefined ? undefined : resolve(e.WEB_DIST_DIR),

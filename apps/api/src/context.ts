@@ -4,10 +4,13 @@ import type { DbOrTx } from './db/transaction.ts';
 import type { Logger } from './lib/logger.ts';
 import type { LoginLimiter } from './modules/auth/login-limiter.ts';
 import type { PasswordHasher } from './modules/auth/passwords.ts';
+import type { SignupLimiter } from './modules/auth/signup-limiter.ts';
 import type { TokenService } from './modules/auth/tokens.ts';
 import type { IdempotencyLog } from './modules/orders/idempotency-log.ts';
 import type { OrderWriter } from './modules/orders/order-writer.ts';
 import type { ProductCache } from './modules/products/catalog.ts';
+import type { QueueBoard } from './modules/queue/board.ts';
+import type { QueueStore } from './modules/queue/store/types.ts';
 import type { GateKeeper } from './modules/stock/gate-keeper.ts';
 import type { SoldOutEdge } from './modules/stock/sold-out.ts';
 import type { Admission, StockGate } from './modules/stock/gate/types.ts';
@@ -45,6 +48,14 @@ export interface AppContext {
   readonly passwords: PasswordHasher;
   /** Sign-in guesses slowed per account and address (shared through Redis when there is one). */
   readonly loginLimiter: LoginLimiter;
+  /** Accounts created per address per hour (shared through Redis when there is one). */
+  readonly signupLimiter: SignupLimiter;
+  /** Waiting-room joins per address per minute (the same kind of counter). */
+  readonly joinLimiter: SignupLimiter;
+  /** The waiting rooms' lines and passes (Redis, or in process). */
+  readonly queue: QueueStore;
+  /** The waiting rooms' settings, units left and signing key, cached in this process. */
+  readonly queueBoard: QueueBoard;
 }
 
 /** All a selector needs. */

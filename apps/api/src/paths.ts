@@ -25,6 +25,7 @@ function packageRoot(): string {
 export const API_ROOT = packageRoot();
 export const LUA_DIR = join(API_ROOT, 'src/modules/stock/gate/lua');
 export const AUTH_LUA_DIR = join(API_ROOT, 'src/modules/auth/lua');
+export const QUEUE_LUA_DIR = join(API_ROOT, 'src/modules/queue/lua');
 export const MIGRATIONS_DIR = join(API_ROOT, 'src/db/migrations');
 export const PRODUCT_IMAGES_DIR = join(API_ROOT, 'assets/products');
 export const DEFAULT_WEB_DIST = join(API_ROOT, '../web/dist');

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,6 +38,19 @@ import { SoldOutEdge } from './modules/stock/sold-out.ts';
 import { LiveTrafficPublisher } from './observability/live-traffic.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { liveSaleUnits } from './modules/products/live-sales.ts';
+import {
+  createAddressLimiter,
+  createSignupLimiter,
+  type SignupLimiter,
+} from './modules/auth/signup-limiter.ts';
+import { QueueBoard } from './modules/queue/board.ts';
+import { queueKeys } from './modules/queue/keys.ts';
+import { getEnabledQueues, getQueueConfig } from './modules/queue/selectors.ts';
+import { admitFromQueues } from './modules/queue/services.ts';
+import { MemoryQueueStore } from './modules/queue/store/memory-store.ts';
+import { RedisQueueStore } from './modules/queue/store/redis-store.ts';
+import type { QueueStore } from './modules/queue/store/types.ts';
+import { getStockQuantity } from './modules/stock/selectors.ts';
 
 /** The operator of the embedded demo shop. */
 export const DEMO_ADMIN_EMAIL = 'admin@stampede.local';
@@ -114,8 +127,16 @@ export async function startRuntime(
       gate = new MemoryGate();
     }
     closers.push(() => gate.close());
-    const loginLimiter = await startLoginLimiter(config, logger);
+    // The waiting rooms share the gate's connection: a poll is one command on the queue's slot.
+    const queue: QueueStore =
+      gate instanceof RedisGate
+        ? new RedisQueueStore(gate.client, queueKeys(config.redisKeyPrefix))
+        : new MemoryQueueStore();
+    closers.push(() => queue.close());
+    const { loginLimiter, signupLimiter, joinLimiter } = await startLimiters(config, logger);
     closers.push(() => loginLimiter.close());
+    closers.push(() => signupLimiter.close());
+    closers.push(() => joinLimiter.close());
     const stock: StockGate = config.stockGate === 'on' ? gate : new DatabaseStock();
 
     // A scrape reads the live sales from the database: at most once per few seconds, however
@@ -125,6 +146,7 @@ export async function startRuntime(
       enabled: config.metrics,
       collectLiveSaleUnits: () => liveUnits.get('all', () => liveSaleUnits(ctx)),
       collectWriterBacklog: () => writer.backlog,
+      collectQueues: () => queueBoard.totals(),
     });
     const liveTraffic = new LiveTrafficPublisher({ db: database.db, metrics, logger });
     await liveTraffic.start();
@@ -166,6 +188,17 @@ export async function startRuntime(
       checkIntervalMs: 1000,
       readyTimeoutMs: 3000,
     });
+    const jwtSecret = config.jwtSecret ?? (await generatedSecret(config, logger));
+    const queueBoard = new QueueBoard({
+      loadSettings: (productId) => getQueueConfig({ db: database.db, productId }),
+      loadEnabled: () => getEnabledQueues({ db: database.db }),
+      loadUnits: async (productId, buckets) =>
+        (await getStockQuantity({ ctx, input: { productId, buckets } })) ?? 0,
+      // Its own key, or one derived from the JWT key: a ticket is never a valid token.
+      secret:
+        config.queue.secret ??
+        createHmac('sha256', jwtSecret).update('stampede waiting room').digest('base64url'),
+    });
     const soldOut = new SoldOutEdge({ ttlMs: config.soldOutEdgeMs });
     await stock.onReturned((productId) => soldOut.returned(productId));
     const ctx: AppContext = {
@@ -183,13 +216,17 @@ export async function startRuntime(
       metrics,
       liveTraffic,
       tokens: createTokenService({
-        secret: config.jwtSecret ?? (await generatedSecret(config, logger)),
+        secret: jwtSecret,
         ttlSeconds: config.jwtTtlSeconds,
         issuer: config.jwtIssuer,
         audience: config.jwtAudience,
       }),
       passwords: createPasswordHasher(config.passwordHashing),
       loginLimiter,
+      signupLimiter,
+      joinLimiter,
+      queue,
+      queueBoard,
     };
     closers.push(() => idempotencyLog.close());
     closers.push(() => writer.drain());
@@ -236,6 +273,7 @@ export async function startRuntime(
       const jobs: Job[] = [
         every('expire-orders', config.expirySweepIntervalMs, () => expireAllDue(ctx), failed),
         every('sweep-stock', config.stockSyncIntervalMs, () => sweepStock({ ctx }), failed),
+        every('admit-queues', config.queue.tickMs, () => admitFromQueues({ ctx }), failed),
         every('purge-idempotency', 3600_000, () => idempotencyLog.purgeExpired(), failed),
         liveTraffic.startPublishing(),
         every(
@@ -257,12 +295,33 @@ export async function startRuntime(
 }
 
 /**
- * Sign-in limits on a Redis connection of their own (the gate's is the order path's and stays
- * so), or in process. A Redis that does not answer at start is no reason not to start: the
- * limiter counts in process until it does.
+ * Sign-in and sign-up limits on a Redis connection of their own (the gate's is the order path's
+ * and stays so), or in process. A Redis that does not answer at start is no reason not to
+ * start: the limiters count in process until it does.
  */
-async function startLoginLimiter(config: Config, logger: Logger): Promise<LoginLimiter> {
-  if (!config.redis) return createLoginLimiter({ prefix: config.redisKeyPrefix, logger });
+async function startLimiters(
+  config: Config,
+  logger: Logger,
+): Promise<{
+  loginLimiter: LoginLimiter;
+  signupLimiter: SignupLimiter;
+  joinLimiter: SignupLimiter;
+}> {
+  const signup = { prefix: config.redisKeyPrefix, perHour: config.signupLimitPerHour, logger };
+  const joins = {
+    prefix: config.redisKeyPrefix,
+    name: 'joins',
+    limit: config.queue.joinLimitPerMinute,
+    windowMs: 60_000,
+    logger,
+  };
+  if (!config.redis) {
+    return {
+      loginLimiter: createLoginLimiter({ prefix: config.redisKeyPrefix, logger }),
+      signupLimiter: createSignupLimiter(signup),
+      joinLimiter: createAddressLimiter(joins),
+    };
+  }
   const redis = createRedisClient(config.redis, { commandTimeoutMs: 1000 });
   let lastLogged = 0;
   redis.on('error', (error: Error) => {
@@ -274,7 +333,11 @@ async function startLoginLimiter(config: Config, logger: Logger): Promise<LoginL
   await connectRedis(redis).catch((error: unknown) => {
     logger.warn({ err: error }, 'login limiter: Redis not reachable; counting in process');
   });
-  return createLoginLimiter({ redis, prefix: config.redisKeyPrefix, logger });
+  return {
+    loginLimiter: createLoginLimiter({ redis, prefix: config.redisKeyPrefix, logger }),
+    signupLimiter: createSignupLimiter({ ...signup, redis }),
+    joinLimiter: createAddressLimiter({ ...joins, redis }),
+  };
 }
 
 /** Expire everything due, in rounds, so a backlog clears within one sweep. */

@@ -4,6 +4,7 @@ import {
   boolean,
   char,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -184,4 +185,32 @@ export const stockLedger = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('stock_ledger_product_idx').on(t.productId, t.id)],
+);
+
+/**
+ * A product's waiting room (DESIGN.md, "The waiting room"): no row, or `enabled` false, means
+ * orders need no pass. The sale's own window (`products.sale_starts_at/ends_at`) times it.
+ */
+export const queueSettings = pgTable(
+  'queue_settings',
+  {
+    productId: integer('product_id')
+      .primaryKey()
+      .references(() => products.id, { onDelete: 'cascade' }),
+    enabled: boolean('enabled').notNull().default(false),
+    opensBeforeSeconds: integer('opens_before_seconds').notNull().default(900),
+    admitPerMinute: integer('admit_per_minute').notNull().default(60),
+    maxActive: integer('max_active'),
+    inventoryFactor: doublePrecision('inventory_factor').notNull().default(1),
+    passTtlSeconds: integer('pass_ttl_seconds').notNull().default(600),
+    paused: boolean('paused').notNull().default(false),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('queue_settings_opens_before_range', sql`${t.opensBeforeSeconds} BETWEEN 0 AND 604800`),
+    check('queue_settings_admit_rate_positive', sql`${t.admitPerMinute} > 0`),
+    check('queue_settings_max_active_positive', sql`${t.maxActive} IS NULL OR ${t.maxActive} > 0`),
+    check('queue_settings_factor_range', sql`${t.inventoryFactor} BETWEEN 1 AND 10`),
+    check('queue_settings_pass_ttl_range', sql`${t.passTtlSeconds} BETWEEN 30 AND 3600`),
+  ],
 );

@@ -34,8 +34,11 @@ export function contentSecurityPolicy(options: SecurityHeaderOptions): string {
   ].join('; ');
 }
 
-/** Answers that carry a token, orders or the operator's data: no cache may keep them. */
-const PRIVATE_PATHS = /^\/api\/(?:auth|orders|admin)(?:[/?]|$)/;
+/**
+ * Answers that carry a token, orders, a buyer's queue ticket or the operator's data: no cache
+ * may keep them.
+ */
+const PRIVATE_PATHS = /^\/api\/(?:auth|orders|admin|queues)(?:[/?]|$)/;
 
 /** Sets the headers on a reply; call it for every request, before anything answers it. */
 export function securityHeaders(options: SecurityHeaderOptions) {

@@ -201,3 +201,18 @@ export class OrderAlreadyWrittenError extends Error {
     super('the order of this reservation was written before the connection dropped');
   }
 }
+
+/**
+ * The waiting room's Redis did not answer: a join or a poll is answered 503 with Retry-After,
+ * and an order for a queued product too (its pass cannot be checked), never a 500.
+ */
+export class QueueUnavailableError extends AppError {
+  constructor(cause?: unknown) {
+    super(
+      'service_unavailable',
+      'The waiting room cannot be reached for a moment; try again shortly.',
+      { dependency: 'redis' },
+      { retryAfterSeconds: 2, cause },
+    );
+  }
+}

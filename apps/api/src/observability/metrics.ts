@@ -24,6 +24,7 @@ export const ORDER_OUTCOMES = [
   'stock_unavailable',
   'database_unavailable',
   'idempotency_conflict',
+  'no_pass',
   'invalid',
   'error',
 ] as const;
@@ -61,6 +62,14 @@ export const GATE_REBUILD_REASONS = [
   'on_demand',
 ] as const satisfies readonly RebuildReason[];
 export const WATCHED_ENDPOINTS = ['/api/orders'] as const;
+/** How a join ended: a new place, the place already held, or refused (closed, bad challenge). */
+export const QUEUE_JOIN_OUTCOMES = [
+  'joined',
+  'already_joined',
+  'closed',
+  'challenge_failed',
+] as const;
+export type QueueJoinOutcome = (typeof QUEUE_JOIN_OUTCOMES)[number];
 
 export type OrderOutcome = (typeof ORDER_OUTCOMES)[number];
 export type DbRetryCause = (typeof DB_RETRY_CAUSES)[number];
@@ -91,6 +100,12 @@ export interface Metrics {
   readonly orderCommitDuration: client.Histogram;
   readonly errorRateAlerts: client.Counter<'endpoint'>;
   readonly liveSaleUnitsAvailable: client.Gauge;
+  readonly queueJoins: client.Counter<'outcome'>;
+  readonly queuePassesIssued: client.Counter;
+  readonly queuePassesExpired: client.Counter;
+  readonly queueWaiting: client.Gauge;
+  readonly queueActivePasses: client.Gauge;
+  readonly queueWaitingWithRoom: client.Gauge;
   readonly idempotencyRecordsPending: client.Gauge;
   readonly idempotencyRecordsWritten: client.Counter;
   readonly idempotencyRecordsDropped: client.Counter;
@@ -121,11 +136,13 @@ export function createMetrics(options: {
   collectLiveSaleUnits?: () => Promise<number>;
   /** Called on each scrape to report what waits for the database. */
   collectWriterBacklog?: () => WriterBacklog;
+  /** Called on each scrape: waiting buyers and live passes over every queue, as last seen. */
+  collectQueues?: () => { waiting: number; active: number; waitingWithRoom: number };
 }): Metrics {
   const registry = new client.Registry();
   if (options.enabled) client.collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const { collectLiveSaleUnits, collectWriterBacklog } = options;
+  const { collectLiveSaleUnits, collectWriterBacklog, collectQueues } = options;
   const inFlight = new InFlightRequests();
 
   const metrics: Metrics = {
@@ -261,6 +278,46 @@ export function createMetrics(options: {
         if (collectLiveSaleUnits) this.set(await collectLiveSaleUnits().catch(() => 0));
       },
     }),
+    queueJoins: new client.Counter({
+      name: 'stampede_queue_joins_total',
+      help: 'Waiting-room joins by outcome (joined, already_joined, closed, challenge_failed, rate_limited).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    queuePassesIssued: new client.Counter({
+      name: 'stampede_queue_passes_issued_total',
+      help: 'Passes handed out by the waiting rooms (by the admission steps of this process).',
+      registers,
+    }),
+    queuePassesExpired: new client.Counter({
+      name: 'stampede_queue_passes_expired_total',
+      help: 'Passes that ran out before their buyer ordered (counted by the process that saw it).',
+      registers,
+    }),
+    queueWaiting: new client.Gauge({
+      name: 'stampede_queue_waiting',
+      help: 'Buyers waiting in the waiting rooms, summed over the queues, as last admitted.',
+      registers,
+      collect() {
+        if (collectQueues) this.set(collectQueues().waiting);
+      },
+    }),
+    queueActivePasses: new client.Gauge({
+      name: 'stampede_queue_active_passes',
+      help: 'Live passes not yet spent on an order, summed over the queues, as last admitted.',
+      registers,
+      collect() {
+        if (collectQueues) this.set(collectQueues().active);
+      },
+    }),
+    queueWaitingWithRoom: new client.Gauge({
+      name: 'stampede_queue_waiting_with_room',
+      help: 'Buyers waiting in queues that are admitting and have room for more live passes (a stall if no pass follows).',
+      registers,
+      collect() {
+        if (collectQueues) this.set(collectQueues().waitingWithRoom);
+      },
+    }),
     inFlight,
   };
   registerBacklogGauges(registers, inFlight, collectWriterBacklog);
@@ -284,6 +341,9 @@ function zeroKnownSeries(metrics: Metrics): void {
   for (const reason of GATE_REBUILD_REASONS) metrics.gateRebuilds.inc({ reason }, 0);
   for (const operation of GATE_OPERATIONS) metrics.gateLatency.zero({ operation });
   for (const endpoint of WATCHED_ENDPOINTS) metrics.errorRateAlerts.inc({ endpoint }, 0);
+  for (const outcome of QUEUE_JOIN_OUTCOMES) metrics.queueJoins.inc({ outcome }, 0);
+  metrics.queuePassesIssued.inc(0);
+  metrics.queuePassesExpired.inc(0);
 }
 
 /**

@@ -22,6 +22,11 @@ const API_MD: readonly [method: string, path: string, auth: 'public' | 'user' | 
   ['get', '/api/admin/products/low-stock', 'admin'],
   ['post', '/api/admin/stock/sync', 'admin'],
   ['get', '/api/admin/orders', 'admin'],
+  ['get', '/api/queues/{id}/challenge', 'user'],
+  ['post', '/api/queues/{id}/join', 'user'],
+  ['get', '/api/queues/{id}/status', 'user'],
+  ['get', '/api/admin/products/{id}/queue', 'admin'],
+  ['put', '/api/admin/products/{id}/queue', 'admin'],
   ['get', '/healthz', 'public'],
   ['get', '/readyz', 'public'],
 ];
@@ -115,7 +120,7 @@ describe('the OpenAPI document and Swagger UI', () => {
   it('documents the answers API.md names for the order path', () => {
     const place = doc.paths['/api/orders']!.post!;
     expect(Object.keys(place.responses).sort()).toEqual(
-      ['201', '400', '401', '404', '409', '422', '429', '503'].sort(),
+      ['201', '400', '401', '403', '404', '409', '422', '429', '503'].sort(),
     );
     expect(place.parameters).toContainEqual(
       expect.objectContaining({ in: 'header', name: 'idempotency-key', required: false }),

@@ -79,6 +79,11 @@ export async function createTestRuntime(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATABASE_POOL_SIZE: '10',
     DATA_DIR: `/tmp/stampede-test-${runId}`,
+    // Tests sign many accounts up from one address; the limit's own test sets it.
+    SIGNUP_LIMIT_PER_HOUR: '0',
+    QUEUE_JOIN_LIMIT_PER_MINUTE: '0',
+    // A proof of work a test solves in a few milliseconds.
+    QUEUE_CHALLENGE_MAXNUMBER: '1000',
     ...options.env,
   });
   const logger = pino({ level: config.logLevel });

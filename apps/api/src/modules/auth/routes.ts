@@ -40,12 +40,18 @@ export async function authRoutes(
       schema: {
         tags: ['auth'],
         summary: 'Create a customer account',
+        description:
+          'Sign-ups are limited per address (IPv6 by /64): SIGNUP_LIMIT_PER_HOUR accounts an ' +
+          'hour (default 5), then 429 rate_limited with Retry-After until the hour is over.',
         body: RegisterInput,
-        response: { 201: AuthSession, 400: ErrorBody, 409: ErrorBody },
+        response: { 201: AuthSession, 400: ErrorBody, 409: ErrorBody, 429: ErrorBody },
       },
     },
-    async (request, reply) =>
-      reply.code(201).send(toSession(await registerUser({ ctx, input: request.body }))),
+    async (request, reply) => {
+      warnIfProxyUntrusted(request);
+      const session = await registerUser({ ctx, input: { ...request.body, ip: request.ip } });
+      return reply.code(201).send(toSession(session));
+    },
   );
 
   r.post(

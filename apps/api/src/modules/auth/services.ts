@@ -51,9 +51,20 @@ export async function registerUser({
   input,
 }: {
   ctx: AppContext;
-  input: { email: string; password: string; name: string };
+  /** `ip`: the client's address, for the per-address sign-up limit (none when absent). */
+  input: { email: string; password: string; name: string; ip?: string };
 }): Promise<Session> {
   await refuseGuessablePassword(input);
+  // Counted before the hash: a refused sign-up costs no hashing time.
+  if (input.ip !== undefined) {
+    const counted = await ctx.signupLimiter.acquire(input.ip);
+    if (!counted.allowed) {
+      throw new RateLimitedError(
+        counted.retryAfterMs,
+        'Too many accounts were created from this address; try again later.',
+      );
+    }
+  }
   const passwordHash = await ctx.passwords.hash(input.password);
   try {
     const [user] = await ctx.db

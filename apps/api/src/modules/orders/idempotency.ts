@@ -30,12 +30,17 @@ export function fingerprintOf(items: readonly OrderLineInput[]): string {
   return createHash('sha256').update(`POST /api/orders ${canonical}`).digest('hex');
 }
 
-/** Refusals that would be the same if asked again; conflicts and outages are worth a retry. */
+/**
+ * Refusals that would be the same if asked again; conflicts and outages are worth a retry, and
+ * so is a missing waiting-room pass (the same request with the same key succeeds once the buyer
+ * is admitted, so the refusal is never kept as the key's answer).
+ */
 export function isFinalRefusal(error: unknown): error is AppError {
   return (
     error instanceof AppError &&
     error.status >= 400 &&
     error.status < 500 &&
+    error.code !== 'queue_pass_required' &&
     !(error instanceof StockConflictError) &&
     !(error instanceof RateLimitedError)
   );

@@ -17,6 +17,8 @@ import {
 import { isDatabaseTimeout, isDatabaseUnavailable } from '../../lib/pg-errors.ts';
 import type { OrderOutcome } from '../../observability/metrics.ts';
 import type { CatalogProduct } from '../products/selectors.ts';
+import { checkQueuePass } from '../queue/selectors.ts';
+import { spendQueuePasses } from '../queue/services.ts';
 import {
   gateRefusalError,
   holdOf,
@@ -84,7 +86,7 @@ export async function placeOrder({
       ? {}
       : { idempotency: { key: input.idempotencyKey, fingerprint: fingerprintOf(input.items) } }),
   };
-  const checked = await checkLines(ctx, input.items);
+  const checked = await checkLines(ctx, input.userId, input.items);
   const edge = 'lines' in checked ? await soldOutEdge(ctx, request, checked.lines) : undefined;
   if (edge) return answer(ctx, request, edge);
   const reserved = await admitAndReserve(ctx, request, checked);
@@ -95,8 +97,15 @@ export async function placeOrder({
 
 type Checked = { readonly lines: GateLine[] } | { readonly refusal: AppError };
 
-/** Step 1: existence, activity, the sale window, one currency, on cached product data. */
-async function checkLines(ctx: AppContext, items: readonly OrderLineInput[]): Promise<Checked> {
+/**
+ * Step 1: existence, activity, the sale window, one currency, on cached product data; then, for
+ * a product sold through a waiting room, the buyer's pass (one Redis read on the queue's slot).
+ */
+async function checkLines(
+  ctx: AppContext,
+  userId: number,
+  items: readonly OrderLineInput[],
+): Promise<Checked> {
   const products = await ctx.productCache.get(items.map((item) => item.product_id));
   // API.md's order: every product must exist before any sale window is looked at.
   for (const item of items) {
@@ -125,6 +134,11 @@ async function checkLines(ctx: AppContext, items: readonly OrderLineInput[]): Pr
         { path: 'body.items', message: 'all items must share one currency' },
       ]),
     };
+  }
+  for (const item of items) {
+    const product = products.get(item.product_id)!;
+    const refusal = await checkQueuePass({ ctx, input: { userId, product, now } });
+    if (refusal) return { refusal };
   }
   return { lines };
 }
@@ -340,6 +354,7 @@ async function answer(
     case 'created':
       ctx.metrics.unitsOrdered.inc(decision.order.items.reduce((sum, i) => sum + i.quantity, 0));
       await keepOrder(ctx, request, decision.order);
+      spendPasses(ctx, request.userId, decision.order);
       return { order: decision.order, replayed: false };
     case 'replayed':
       return { order: decision.order, replayed: true };
@@ -353,6 +368,14 @@ async function answer(
       }
       throw decision.error;
   }
+}
+
+/** Not waited for: a pass not marked spent only counts as active until it expires. */
+function spendPasses(ctx: AppContext, userId: number, order: OrderRecord): void {
+  const productIds = order.items.map((item) => item.productId);
+  spendQueuePasses({ ctx, input: { userId, productIds } }).catch((error: unknown) =>
+    ctx.logger.debug({ err: error }, 'marking a queue pass spent failed'),
+  );
 }
 
 function outcomeOf(decision: Decision): OrderOutcome {
@@ -379,6 +402,7 @@ function outcomeOfError(error: unknown): OrderOutcome {
   if (error instanceof AppError) {
     if (error.code === 'sale_not_started' || error.code === 'sale_ended') return 'sale_closed';
     if (error.code === 'validation_failed') return 'invalid';
+    if (error.code === 'queue_pass_required') return 'no_pass';
   }
   return 'error';
 }

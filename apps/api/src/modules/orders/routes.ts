@@ -36,7 +36,9 @@ export const orderRoutes: RoutesPlugin = async (app, { ctx }) => {
         summary: 'Place an order',
         description:
           'Checks, in this order: 400 validation_failed; 429 rate_limited (with Retry-After); ' +
-          '404 product_not_found; 409 sale_not_started / sale_ended; 409 purchase_limit_exceeded; ' +
+          '404 product_not_found; 409 sale_not_started / sale_ended; 403 queue_pass_required ' +
+          '(details: product_id) for a sale run through a waiting room without a live pass; ' +
+          '409 purchase_limit_exceeded; ' +
           '409 insufficient_stock (details: product_id, requested, available); 409 stock_conflict ' +
           '(safe to retry). With an Idempotency-Key, a repeat of the same request answers the first ' +
           'answer again (header `idempotent-replayed: true`), a different body with the same key is ' +
@@ -48,6 +50,7 @@ export const orderRoutes: RoutesPlugin = async (app, { ctx }) => {
         response: {
           201: Order,
           ...errors,
+          403: ErrorBody,
           422: ErrorBody,
           429: ErrorBody,
           503: ErrorBody,
