@@ -23,7 +23,8 @@ interface Seen {
 /**
  * The waiting rooms as this process knows them, cheaply: the operator's settings kept about a
  * second (an edit in this process drops them at once; other processes see it within the second),
- * the units left of each queued product kept a quarter of a second (the ticker refreshes them),
+ * the units left of each queued product kept a quarter of a second for status polls (admission
+ * reads them fresh),
  * and the signing key of tickets and challenges. A status poll reads everything here from
  * memory and makes one round trip, to the queue's own slot.
  */
@@ -67,6 +68,14 @@ export class QueueBoard {
     return this.units.get(`${productId}:${buckets}`, () =>
       this.options.loadUnits(productId, buckets),
     );
+  }
+
+  /**
+   * Units on sale this moment, read from the gate: what admission bounds its passes by. A count
+   * a quarter of a second old would let a buyer in for a unit sold meanwhile.
+   */
+  unitsNow(productId: number, buckets: number): Promise<number> {
+    return this.options.loadUnits(productId, buckets);
   }
 
   /** The settings changed here: read them again at once. */

@@ -183,7 +183,7 @@ export async function admitFromQueues({ ctx }: { ctx: AppContext }): Promise<num
     try {
       const units = ctx.soldOut.soldOut(product.id)
         ? 0
-        : await ctx.queueBoard.unitsLeft(product.id, product.stockBuckets);
+        : await ctx.queueBoard.unitsNow(product.id, product.stockBuckets);
       const state = queueStateOf(config, product, now, units);
       const bound = Math.ceil(Math.max(0, units) * config.inventoryFactor);
       outcome = await ctx.queue.admit(product.id, {
