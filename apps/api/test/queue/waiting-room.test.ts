@@ -299,20 +299,23 @@ describe.each<GateKind>(['redis', 'memory'])('the waiting room (%s gate)', (gate
     expect(await view(product.id)).toMatchObject({ active: 1, units_left: 1, state: 'admitting' });
   });
 
-  it.runIf(gate === 'redis')('an expired pass is refused', async () => {
-    const product = await createTestProduct(rt.ctx, { stock: 5 });
-    await setQueue(app, admin, product.id);
-    const buyer = await createUser(rt.ctx);
-    await join(app, buyer, product.id);
-    await admit();
-    expect((await status(app, buyer, product.id)).state).toBe('admitted');
-    // The pass's lifetime runs out (at least 30 s in the settings: moved, not waited for).
-    const keys = queueKeys(rt.prefix);
-    const redis = rt.redis();
-    await redis.hset(keys.passes(product.id), String(buyer.id), String(Date.now() - 1));
-    expect((await status(app, buyer, product.id)).state).toBe('pass_expired');
-    expectError(await placeOrder(app, buyer, [[product.id, 1]]), 403, 'queue_pass_required');
-  });
+  // Declared for the Redis gate only (where the test moves the pass's expiry in Redis); the
+  // store contract checks expiry on every store.
+  if (gate === 'redis')
+    it('an expired pass is refused', async () => {
+      const product = await createTestProduct(rt.ctx, { stock: 5 });
+      await setQueue(app, admin, product.id);
+      const buyer = await createUser(rt.ctx);
+      await join(app, buyer, product.id);
+      await admit();
+      expect((await status(app, buyer, product.id)).state).toBe('admitted');
+      // The pass's lifetime runs out (at least 30 s in the settings: moved, not waited for).
+      const keys = queueKeys(rt.prefix);
+      const redis = rt.redis();
+      await redis.hset(keys.passes(product.id), String(buyer.id), String(Date.now() - 1));
+      expect((await status(app, buyer, product.id)).state).toBe('pass_expired');
+      expectError(await placeOrder(app, buyer, [[product.id, 1]]), 403, 'queue_pass_required');
+    });
 
   it('a sale without its queue switched on needs no pass', async () => {
     const product = await createTestProduct(rt.ctx, { stock: 5 });
