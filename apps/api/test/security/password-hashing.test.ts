@@ -29,7 +29,8 @@ async function timed(url: string): Promise<number> {
 describe('password hashing does not starve the server', () => {
   let server: RealServer;
   beforeAll(async () => {
-    server = await startRealServer({ REQUEST_LOG: 'false' });
+    // Sign-ups per address off: the burst must reach the hashing, not the limit in front of it.
+    server = await startRealServer({ REQUEST_LOG: 'false', SIGNUP_LIMIT_PER_HOUR: '0' });
   });
   afterAll(() => server?.stop());
 
