@@ -117,33 +117,27 @@ export class RedisGate implements Admission, StockGate {
   ) {
     this.clustered = redis instanceof Cluster;
     // Defined up front: a pipeline already open copies the commands defined when it opened.
-    for (const [script, keyCounts] of Object.entries(KEY_COUNTS)) {
-      for (const count of keyCounts) {
-        redis.defineCommand(`${script}${count}`, {
-          lua: SCRIPTS[script as keyof ScriptResults],
-          numberOfKeys: count,
-        });
-      }
-    }
+    // One command a script, its number of keys given with each call: every pipeline copies
+    // every defined command, so one per script and key count (135 of them) made each
+    // pipeline cost more than the commands in it.
+    for (const [script, lua] of Object.entries(SCRIPTS)) redis.defineCommand(script, { lua });
   }
 
   /**
    * Run a gate script (EVALSHA; the body is sent once per connection, and again on NOSCRIPT).
-   * Each script is defined once per number of keys, with that number fixed: the first argument
-   * is then a key, which is how commands issued together are pipelined to the node that serves
-   * them on a cluster.
+   * On a cluster the node is chosen from the keys the call names (a cluster connection does
+   * not auto-pipeline, see db/redis.ts, so commands are never grouped by a first argument).
    */
   private run<K extends keyof ScriptResults>(
     script: K,
     keys: readonly string[],
     args: readonly Arg[],
   ): Promise<ScriptResults[K]> {
-    const command = `${script}${keys.length}`;
     const commands = this.redis as unknown as Record<
       string,
       (...a: Arg[]) => Promise<ScriptResults[K]>
     >;
-    return commands[command]!(...keys, ...args);
+    return commands[script]!(keys.length, ...keys, ...args);
   }
 
   async reserve(input: {
@@ -918,33 +912,6 @@ export class RedisGate implements Admission, StockGate {
 }
 
 const SLOTS = 16384;
-
-/** An order has at most 20 lines (the contract's PlaceOrder). */
-const MAX_LINES = 20;
-const upTo = (n: number, perLine: number, extra = 0) =>
-  Array.from({ length: n }, (_, i) => (i + 1) * perLine + extra);
-
-/** The numbers of keys each script is called with: one command is defined for each. */
-const KEY_COUNTS: Record<keyof ScriptResults, readonly number[]> = {
-  stampedeReserve: upTo(MAX_LINES, 3),
-  // The rate-limit key, the idempotency key when there is one, three keys per line.
-  stampedeAttempt: [...upTo(MAX_LINES, 3, 1), ...upTo(MAX_LINES, 3, 2)],
-  stampedeRelease: [1],
-  stampedeGiveBack: upTo(MAX_LINES, 3),
-  stampedeAbandon: upTo(MAX_LINES, 1),
-  stampedeCredit: upTo(MAX_LINES, 3),
-  stampedeSync: [4],
-  stampedeAdmit: [1, 2],
-  stampedeForget: [1],
-  stampedeInspect: [2],
-  stampedeCapTake: [2],
-  stampedeCapGiveBack: [2],
-  stampedeBucketTake: [2],
-  stampedeBucketGiveBack: [2],
-  stampedeBucketSettle: [2],
-  stampedeBucketAdjust: [1],
-  stampedeBaseSync: [4],
-};
 
 const CAP_MODES = { keep: '0', rebuild: '1', clear: '2' } as const;
 
