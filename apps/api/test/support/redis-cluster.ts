@@ -168,6 +168,34 @@ export class LocalRedisCluster {
       from.disconnect();
       to.disconnect();
     }
+    await this.untilEveryNodeSees(slot, toPort);
+  }
+
+  /** Replicas learn a slot's new owner by gossip: wait until every live node says it. */
+  private async untilEveryNodeSees(slot: number, ownerPort: number): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const views = await Promise.all(
+        this.nodes
+          .filter((node) => node.child)
+          .map(async (node) => {
+            const client = this.client(node.port);
+            try {
+              const ranges = await slotRanges(client);
+              return ranges.find(([start, end]) => slot >= start && slot <= end)?.[2][1];
+            } catch {
+              return undefined;
+            } finally {
+              client.disconnect();
+            }
+          }),
+      );
+      if (views.every((port) => port === ownerPort)) return;
+      if (Date.now() > deadline) {
+        throw new Error(`slot ${slot}: nodes still see ${views.join(', ')}, not ${ownerPort}`);
+      }
+      await sleep(100);
+    }
   }
 
   async stop(): Promise<void> {
