@@ -143,6 +143,20 @@ export function createMetrics(options: {
   if (options.enabled) client.collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const { collectLiveSaleUnits, collectWriterBacklog, collectQueues } = options;
+  /** A gauge of the waiting rooms, summed over the queues, read when scraped. */
+  const queueGauge = (
+    name: string,
+    help: string,
+    field: 'waiting' | 'active' | 'waitingWithRoom',
+  ) =>
+    new client.Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        if (collectQueues) this.set(collectQueues()[field]);
+      },
+    });
   const inFlight = new InFlightRequests();
 
   const metrics: Metrics = {
@@ -294,30 +308,21 @@ export function createMetrics(options: {
       help: 'Passes that ran out before their buyer ordered (counted by the process that saw it).',
       registers,
     }),
-    queueWaiting: new client.Gauge({
-      name: 'stampede_queue_waiting',
-      help: 'Buyers waiting in the waiting rooms, summed over the queues, as last admitted.',
-      registers,
-      collect() {
-        if (collectQueues) this.set(collectQueues().waiting);
-      },
-    }),
-    queueActivePasses: new client.Gauge({
-      name: 'stampede_queue_active_passes',
-      help: 'Live passes not yet spent on an order, summed over the queues, as last admitted.',
-      registers,
-      collect() {
-        if (collectQueues) this.set(collectQueues().active);
-      },
-    }),
-    queueWaitingWithRoom: new client.Gauge({
-      name: 'stampede_queue_waiting_with_room',
-      help: 'Buyers waiting in queues that are admitting and have room for more live passes (a stall if no pass follows).',
-      registers,
-      collect() {
-        if (collectQueues) this.set(collectQueues().waitingWithRoom);
-      },
-    }),
+    queueWaiting: queueGauge(
+      'stampede_queue_waiting',
+      'Buyers waiting in the waiting rooms, summed over the queues, as last admitted.',
+      'waiting',
+    ),
+    queueActivePasses: queueGauge(
+      'stampede_queue_active_passes',
+      'Live passes not yet spent on an order, summed over the queues, as last admitted.',
+      'active',
+    ),
+    queueWaitingWithRoom: queueGauge(
+      'stampede_queue_waiting_with_room',
+      'Buyers waiting in queues that are admitting and have room for more live passes (a stall if no pass follows).',
+      'waitingWithRoom',
+    ),
     inFlight,
   };
   registerBacklogGauges(registers, inFlight, collectWriterBacklog);
