@@ -94,8 +94,7 @@ export function describeCheckoutError(
         message: `${product} sold out before your order reached us. Nothing was charged.`,
         retry: 'none',
         keepKey: false,
-        fix:
-          id !== null ? { kind: 'remove', productId: id, label: 'Remove it from the cart' } : null,
+        fix: removeFix(id),
       };
     }
     case 'purchase_limit_exceeded': {
@@ -109,10 +108,7 @@ export function describeCheckoutError(
           : `${name} has a per-customer limit, and this order would pass it (your open and paid orders count too).`,
         retry: 'none',
         keepKey: false,
-        fix:
-          productId !== null
-            ? { kind: 'remove', productId, label: 'Remove it from the cart' }
-            : null,
+        fix: removeFix(productId),
       };
     }
     case 'sale_not_started':
@@ -132,10 +128,7 @@ export function describeCheckoutError(
         message: `The sale of ${name === 'This product' ? 'this product' : name} is over. Remove it to check out the rest of your cart.`,
         retry: 'none',
         keepKey: false,
-        fix:
-          productId !== null
-            ? { kind: 'remove', productId, label: 'Remove it from the cart' }
-            : null,
+        fix: removeFix(productId),
       };
     case 'product_not_found':
       return {
@@ -145,10 +138,7 @@ export function describeCheckoutError(
         message: `${name === 'This product' ? 'A product in your cart' : name} is no longer on sale. Remove it and try again.`,
         retry: 'none',
         keepKey: false,
-        fix:
-          productId !== null
-            ? { kind: 'remove', productId, label: 'Remove it from the cart' }
-            : null,
+        fix: removeFix(productId),
       };
     case 'rate_limited': {
       const wait = apiError.retryAfterSeconds ?? 1;
@@ -242,10 +232,7 @@ export function describeCheckoutError(
         message: `The waiting room of ${name === 'This product' ? 'this product' : name} has closed: the sale is over or was stopped. Remove it to check out the rest of your cart.`,
         retry: 'none',
         keepKey: false,
-        fix:
-          productId !== null
-            ? { kind: 'remove', productId, label: 'Remove it from the cart' }
-            : null,
+        fix: removeFix(productId),
       };
     case 'challenge_failed':
       return {
@@ -290,4 +277,11 @@ export function describeCheckoutError(
         keepKey: apiError.isOutcomeUnknown,
       };
   }
+}
+
+/** The fix for a line that cannot be bought: take it out of the cart (when the answer names it). */
+function removeFix(productId: number | null): CheckoutFix | null {
+  return productId !== null
+    ? { kind: 'remove', productId, label: 'Remove it from the cart' }
+    : null;
 }
